@@ -1,0 +1,44 @@
+# sioless: the two commands a fresh machine needs are `make run` and `make test`.
+SHELL := /bin/bash
+PY := .venv/bin/python
+PIP := .venv/bin/pip
+
+.PHONY: setup setup-python setup-node setup-browser run test test-fast lint bench clean
+
+setup: setup-python setup-node setup-browser
+
+setup-python: .venv/.installed
+.venv/.installed: requirements.txt requirements-dev.txt
+	@test -x $(PY) || python3 -m venv .venv
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements-dev.txt
+	@touch $@
+
+setup-node: node_modules/.package-lock.json
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# Debian's Chromium for the browser tests (playwright-core drives it; it never downloads a browser).
+setup-browser:
+	@command -v chromium >/dev/null 2>&1 || scripts/install-chromium.sh
+
+# The offline stack: Azurite + emulator + dev host, with the sample pages.
+run: setup-python setup-node
+	$(PY) -m devhost.stack
+
+test: setup
+	$(PY) -m pytest
+
+test-fast: setup-python
+	$(PY) -m pytest tests/unit tests/contract
+
+lint: setup-python
+	.venv/bin/ruff check .
+	.venv/bin/mypy
+
+bench: setup
+	@for f in benchmarks/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+clean:
+	rm -rf .venv node_modules .azurite test-artifacts .pytest_cache .mypy_cache .ruff_cache

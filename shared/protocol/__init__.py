@@ -1,0 +1,56 @@
+"""Wire-protocol helpers of Web PubSub for Socket.IO (serverless), shared by the library and the offline stack.
+
+Everything here is pure, standard-library only, and pinned to ``reference/protocol.md`` by contract tests:
+group names (§1.2), Socket.IO packet text (§2.8, §3.6), connection strings (§3.1), webhook signatures (§2.4)
+and the mapping of output actions to data-plane REST calls (§3.6).
+"""
+
+from __future__ import annotations
+
+from ._actions import (
+    ACTION_NAMES,
+    ActionError,
+    RestCall,
+    action_to_rest_calls,
+    normalize_action_name,
+    parse_actions,
+    rooms_filter,
+)
+from ._connection_string import ConnectionString, ConnectionStringError
+from ._groups import b64url_decode, b64url_encode, group_name, parse_group_name
+from ._packets import (
+    EventPacket,
+    PacketError,
+    encode_ack,
+    encode_disconnect,
+    encode_event,
+    namespace_prefix,
+    parse_event_payload,
+)
+from ._signature import signature_header, signature_matches, signature_of
+
+__all__ = [
+    "ACTION_NAMES",
+    "action_to_rest_calls",
+    "ActionError",
+    "b64url_decode",
+    "b64url_encode",
+    "ConnectionString",
+    "ConnectionStringError",
+    "encode_ack",
+    "encode_disconnect",
+    "encode_event",
+    "EventPacket",
+    "group_name",
+    "namespace_prefix",
+    "normalize_action_name",
+    "PacketError",
+    "parse_actions",
+    "parse_event_payload",
+    "parse_group_name",
+    "RestCall",
+    "rooms_filter",
+    "signature_header",
+    "signature_matches",
+    "signature_of",
+]
