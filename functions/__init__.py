@@ -1,0 +1,1 @@
+"""The sample apps, each a blueprint registered by ``function_app.py``."""

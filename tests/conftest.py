@@ -1,0 +1,1 @@
+"""Test-suite wide configuration. Component fixtures live in their own plugin modules."""
