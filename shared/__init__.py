@@ -1,1 +1,35 @@
-"""sioless: Socket.IO handlers as Python Azure Functions (placeholder; the public API lands with issue 2)."""
+"""sioless: Socket.IO handlers as Python Azure Functions (Web PubSub for Socket.IO, serverless mode).
+
+``SocketIOBlueprint`` turns decorated handlers into functions with a ``socketiotrigger`` and a ``socketio``
+output binding; handlers get a ``Socket`` and the event's arguments, and return the ack. See docs/api.md.
+Only ``azure.functions`` and the standard library are imported here (cold start).
+"""
+
+from __future__ import annotations
+
+from . import protocol
+from ._blueprint import SocketIOBlueprint
+from ._dispatch import HandlerSpec
+from ._emitter import BroadcastOperator, Emitter
+from ._errors import AckError, ConnectRefused, SiolessError, UnsupportedError
+from ._names import function_name
+from ._request import ClientCertificate, ConnectRequest, Headers, MultiValueMap
+from ._socket import Socket
+
+__all__ = [
+    "AckError",
+    "BroadcastOperator",
+    "ClientCertificate",
+    "ConnectRefused",
+    "ConnectRequest",
+    "Emitter",
+    "function_name",
+    "HandlerSpec",
+    "Headers",
+    "MultiValueMap",
+    "protocol",
+    "SiolessError",
+    "Socket",
+    "SocketIOBlueprint",
+    "UnsupportedError",
+]

@@ -1,0 +1,90 @@
+"""Hub ``chat``: negotiate over HTTP, sign-in required on connect, rooms, messages with acks, typing.
+
+Identity: the negotiate ``userId`` becomes the token's ``sub`` claim, and ``connect`` refuses sockets without
+it. Events do not carry the user id to Python (protocol.md §3.3), so the client sends its display name with
+``join``/``leave``/``chat message``/``typing`` and messages carry that name. The name is what the client says,
+checked only for shape; what the server guarantees is that every socket belongs to a signed-in user.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import azure.functions as func
+
+from shared import AckError, ConnectRefused, ConnectRequest, Socket, SocketIOBlueprint
+
+HUB = "chat"
+MAX_TEXT = 2000
+MAX_NAME = 64
+
+bp = SocketIOBlueprint(hub=HUB)
+
+
+@bp.function_name("chat_negotiate")
+@bp.route("negotiate")
+@bp.generic_input_binding(arg_name="negotiation", type="socketionegotiation", hub=HUB, userId="{query.userId}")
+def negotiate(req: func.HttpRequest, negotiation: str) -> func.HttpResponse:
+    """``{endpoint, path, token}`` for ``io(endpoint, {path, query: {access_token: token}})``."""
+    return func.HttpResponse(negotiation, mimetype="application/json")
+
+
+@bp.on_connect()
+def connect(socket: Socket, request: ConnectRequest) -> None:
+    if not request.user_id:
+        raise ConnectRefused("sign in first: negotiate with ?userId=<name>", status=401)
+
+
+def _text(value: Any, what: str, limit: int) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise AckError(f"{what} must be a non-empty string")
+    if len(value) > limit:
+        raise AckError(f"{what} is longer than {limit} characters")
+    return value.strip()
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _system(socket: Socket, room: str, text: str) -> None:
+    socket.to(room).emit("system message", {"room": room, "text": text, "ts": _now_ms()})
+
+
+@bp.on("join")
+def join(socket: Socket, room: str, name: str) -> dict[str, Any]:
+    room, name = _text(room, "room", MAX_NAME), _text(name, "name", MAX_NAME)
+    socket.join(room)
+    _system(socket, room, f"{name} joined")
+    return {"ok": True, "room": room}
+
+
+@bp.on("leave")
+def leave(socket: Socket, room: str, name: str) -> dict[str, Any]:
+    room, name = _text(room, "room", MAX_NAME), _text(name, "name", MAX_NAME)
+    socket.leave(room)
+    _system(socket, room, f"{name} left")
+    return {"ok": True, "room": room}
+
+
+@bp.on("chat message")
+def chat_message(socket: Socket, room: str, text: str, name: str) -> dict[str, Any]:
+    """Relays to the room's other sockets; the ack gives the sender the message id and server timestamp."""
+    room = _text(room, "room", MAX_NAME)
+    message = {
+        "id": os.urandom(8).hex(),
+        "room": room,
+        "from": _text(name, "name", MAX_NAME),
+        "text": _text(text, "text", MAX_TEXT),
+        "ts": _now_ms(),
+    }
+    socket.to(room).emit("chat message", message)
+    return {"ok": True, "id": message["id"], "ts": message["ts"]}
+
+
+@bp.on("typing")
+def typing(socket: Socket, room: str, name: str) -> None:
+    room, name = _text(room, "room", MAX_NAME), _text(name, "name", MAX_NAME)
+    socket.to(room).emit("typing", {"room": room, "from": name})

@@ -1,0 +1,200 @@
+"""``SocketIOBlueprint``: a ``func.Blueprint`` whose decorators turn handlers into Socket.IO-triggered functions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
+
+import azure.functions as func
+from azure.functions.decorators.core import DataType
+
+from ._dispatch import HandlerSpec, Kind, arity, run_async, run_sync
+from ._emitter import Emitter, OutputLike, check_namespace
+from ._errors import UnsupportedError
+from ._names import function_name
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+TRIGGER_ARG = "sio"
+OUTPUT_ARG = "out"
+
+# Event names the extension treats as system events (matched case-insensitively, protocol.md §3.2), plus
+# python-socketio's "disconnect" spelling.
+_SYSTEM = {"connect": "connect", "connected": "connected", "disconnect": "disconnected", "disconnected": "disconnected"}
+# socket.io names a client cannot emit, or that serverless mode never delivers.
+_NEVER_DELIVERED = {
+    "connect_error": "it is a client-side event",
+    "disconnecting": "serverless mode only reports 'disconnected', after the socket has left its rooms",
+    "newlistener": "it is a reserved EventEmitter event",
+    "removelistener": "it is a reserved EventEmitter event",
+}
+
+
+def _make_wrapper(spec: HandlerSpec) -> Callable[..., Any]:
+    # Parameter names must equal the binding names exactly, with `str` / `func.Out[str]` / `str` annotations
+    # (functions.md §1.8). The annotations are set as real objects so typing.get_type_hints sees types.
+    wrapper: Callable[..., Any]
+    if spec.is_async:
+
+        async def wrapper(sio, out):  # type: ignore[no-untyped-def]
+            return await run_async(spec, sio, out)
+
+    else:
+
+        def wrapper(sio, out):  # type: ignore[no-untyped-def]
+            return run_sync(spec, sio, out)
+
+    wrapper.__annotations__ = {TRIGGER_ARG: str, OUTPUT_ARG: func.Out[str], "return": str}
+    wrapper.__name__ = wrapper.__qualname__ = spec.function_name
+    wrapper.__doc__ = spec.handler.__doc__
+    wrapper.__module__ = getattr(spec.handler, "__module__", __name__)
+    setattr(wrapper, "sioless_spec", spec)  # noqa: B010 (a plain attribute mypy cannot see on a function)
+    return wrapper
+
+
+class SocketIOBlueprint(func.Blueprint):
+    """A blueprint bound to one hub (and a default namespace); register it with ``app.register_functions(sio)``.
+
+    Example::
+
+        sio = SocketIOBlueprint(hub="chat")
+
+        @sio.on("chat message")
+        def message(socket: Socket, text: str) -> dict:
+            socket.broadcast.emit("chat message", text)
+            return {"ok": True}              # the client's ack
+
+    Each handler becomes one Azure Function with a ``socketiotrigger`` and a ``socketio`` output binding.
+    The decorators return the handler unchanged, so it stays callable in tests.
+    """
+
+    def __init__(self, hub: str, namespace: str = "/") -> None:
+        super().__init__()
+        if not isinstance(hub, str) or not hub or "*" in hub:
+            raise ValueError(f"hub must be a non-empty hub name, got {hub!r}.")
+        self.hub = hub
+        self.namespace = check_namespace(namespace)
+        self._specs: dict[tuple[str, str, str], HandlerSpec] = {}
+
+    @property
+    def handlers(self) -> list[HandlerSpec]:
+        """The registered handlers, in registration order."""
+        return list(self._specs.values())
+
+    # -- registration ------------------------------------------------------------------------------------------
+
+    def _register(self, kind: Kind, event: str, namespace: str | None, handler: Callable[..., Any]) -> None:
+        ns = self.namespace if namespace is None else check_namespace(namespace)
+        # The extension keys listeners by (hub, namespace, type, eventName) case-insensitively and refuses
+        # duplicates ("Duplicated binding attribute find"); refuse them here, where the line number helps.
+        key = (ns.casefold(), "user" if kind == "event" else "sys", event.casefold())
+        if key in self._specs:
+            other = self._specs[key].handler
+            raise ValueError(
+                f"{kind} {event!r} on namespace {ns!r} of hub {self.hub!r} already has a handler "
+                f"({getattr(other, '__qualname__', other)!r}); the extension allows one function per event "
+                "(names compared case-insensitively)."
+            )
+        required, maximum = arity(handler, kind, event)
+        spec = HandlerSpec(
+            kind=kind,
+            hub=self.hub,
+            namespace=ns,
+            event=event,
+            function_name=function_name(self.hub, ns, event),
+            handler=handler,
+            min_args=required,
+            max_args=maximum,
+        )
+        wrapper = _make_wrapper(spec)
+        builder = self.generic_output_binding(
+            arg_name=OUTPUT_ARG, type="socketio", data_type=DataType.STRING, hub=self.hub
+        )(wrapper)
+        builder = self.generic_trigger(
+            arg_name=TRIGGER_ARG,
+            type="socketiotrigger",
+            data_type=DataType.STRING,
+            hub=self.hub,
+            namespace=ns,
+            eventName=event,
+        )(builder)
+        self.function_name(spec.function_name)(builder)
+        self._specs[key] = spec
+
+    def _decorator(self, kind: Kind, event: str, namespace: str | None, handler: Callable[..., Any] | None) -> Any:
+        if handler is not None:
+            self._register(kind, event, namespace, handler)
+            return handler
+
+        def decorate(fn: F) -> F:
+            self._register(kind, event, namespace, fn)
+            return fn
+
+        return decorate
+
+    @overload
+    def on(self, event: str, handler: F, *, namespace: str | None = None) -> F: ...
+    @overload
+    def on(self, event: str, handler: None = None, *, namespace: str | None = None) -> Callable[[F], F]: ...
+    def on(self, event: str, handler: Callable[..., Any] | None = None, *, namespace: str | None = None) -> Any:
+        """Handle a named event: ``@sio.on("chat message")``.
+
+        ``"connect"``, ``"connected"`` and ``"disconnect"``/``"disconnected"`` register the system handlers
+        (like ``on_connect`` etc.). ``"*"`` (catch-all) is refused: the extension routes by exact event name.
+        """
+        if not isinstance(event, str) or not event:
+            raise ValueError(f"event name must be a non-empty string, got {event!r}.")
+        if event == "*":
+            raise UnsupportedError(
+                "Serverless mode has no catch-all event handler: the extension routes each event to the function "
+                "registered for that exact name (others get 404). Register one handler per event name."
+            )
+        reason = _NEVER_DELIVERED.get(event.casefold())
+        if reason:
+            raise UnsupportedError(f"{event!r} cannot be handled on the server in serverless mode: {reason}.")
+        system = _SYSTEM.get(event.casefold())
+        if system is not None:
+            return self._decorator(system, system, namespace, handler)  # type: ignore[arg-type]
+        return self._decorator("event", event, namespace, handler)
+
+    def event(self, handler: Callable[..., Any] | None = None, *, namespace: str | None = None) -> Any:
+        """``@sio.event`` or ``@sio.event(namespace="/x")``: the event name is the function's name."""
+        if handler is not None:
+            return self.on(handler.__name__, handler, namespace=namespace)
+
+        def decorate(fn: F) -> F:
+            self.on(fn.__name__, fn, namespace=namespace)
+            return fn
+
+        return decorate
+
+    def on_connect(self, handler: Callable[..., Any] | None = None, *, namespace: str | None = None) -> Any:
+        """``handler(socket[, request: ConnectRequest])``: accept (return None/True), refuse (return False or
+        raise ``ConnectRefused``). The socket is not connected yet: emit/join in ``on_connected``."""
+        return self._decorator("connect", "connect", namespace, handler)
+
+    def on_connected(self, handler: Callable[..., Any] | None = None, *, namespace: str | None = None) -> Any:
+        """``handler(socket)``, after the service accepted the socket."""
+        return self._decorator("connected", "connected", namespace, handler)
+
+    def on_disconnect(self, handler: Callable[..., Any] | None = None, *, namespace: str | None = None) -> Any:
+        """``handler(socket[, reason: str])``; the trigger's eventName is ``disconnected``."""
+        return self._decorator("disconnected", "disconnected", namespace, handler)
+
+    # -- emitting from other functions -------------------------------------------------------------------------
+
+    def emitter_output(self, arg_name: str = "out") -> Callable[..., Any]:
+        """Add a ``socketio`` output binding for this hub to another function of THIS blueprint::
+
+        @sio.route("upload", methods=["POST"])
+        @sio.emitter_output("out")
+        def upload(req: func.HttpRequest, out: func.Out[str]) -> func.HttpResponse:
+            with sio.emitter(out) as emitter:
+                emitter.emit("uploaded", req.params.get("name"))
+            return func.HttpResponse("ok")
+        """
+        return self.generic_output_binding(arg_name=arg_name, type="socketio", data_type=DataType.STRING, hub=self.hub)
+
+    def emitter(self, out: OutputLike | None = None, namespace: str | None = None) -> Emitter:
+        """An ``Emitter`` for this hub (default namespace unless given) that flushes to ``out``."""
+        return Emitter(self.namespace if namespace is None else namespace, hub=self.hub, out=out)

@@ -1,0 +1,249 @@
+"""One invocation: trigger JSON in, handler call, actions out, a JSON object string back. Never raises.
+
+The result conventions (docs/api.md "Results and errors"):
+
+- connect: ``{"statusCode": 200}``; refused -> ``{"statusCode": 401}`` (or ``ConnectRefused.status``);
+  bad trigger data -> 400; a raising handler -> 500.
+- user event: a return value ``v`` -> ``{"ack": [v]}``; a tuple -> ``{"ack": [*v]}``; None -> ``{}`` (no ack);
+  any failure -> ``{"ack": [{"error": "<message>"}]}`` with status 200 so the client's ack callback gets it.
+- connected / disconnected: ``{}`` (the extension ignores the value).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ._emitter import Action, OutputLike, check_json, encode_output
+from ._errors import AckError, ConnectRefused, SiolessError
+from ._request import ConnectRequest, TriggerDataError
+from ._socket import Socket
+
+logger = logging.getLogger("sioless")
+
+Kind = Literal["connect", "connected", "disconnected", "event"]
+
+_EMPTY = "{}"
+_CONNECT_OK = '{"statusCode": 200}'
+
+
+@dataclass(frozen=True)
+class HandlerSpec:
+    """A registered handler and what the wrapper needs to call it."""
+
+    kind: Kind
+    hub: str
+    namespace: str
+    event: str  # the trigger's eventName
+    function_name: str
+    handler: Callable[..., Any]
+    min_args: int  # positional arguments after the socket
+    max_args: float  # math.inf with *args
+
+    @property
+    def label(self) -> str:
+        return f"{getattr(self.handler, '__qualname__', repr(self.handler))}() for {self.kind} {self.event!r}"
+
+    @property
+    def is_async(self) -> bool:
+        return inspect.iscoroutinefunction(self.handler)
+
+
+def arity(handler: Callable[..., Any], kind: Kind, event: str) -> tuple[int, float]:
+    """(required, maximum) positional arguments after the socket; refuses handlers that cannot be called."""
+    if not callable(handler):
+        raise TypeError(f"the handler for {kind} {event!r} must be callable, got {handler!r}.")
+    signature = inspect.signature(handler)
+    positional = []
+    variadic = False
+    for parameter in signature.parameters.values():
+        if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
+            positional.append(parameter)
+        elif parameter.kind is parameter.VAR_POSITIONAL:
+            variadic = True
+        elif parameter.kind is parameter.KEYWORD_ONLY and parameter.default is parameter.empty:
+            raise TypeError(
+                f"{handler.__qualname__}() has a required keyword-only parameter {parameter.name!r}; "
+                "handlers get the socket and the event arguments by position only."
+            )
+    if not positional and not variadic:
+        raise TypeError(f"{handler.__qualname__}() must accept the socket as its first parameter.")
+    rest = positional[1:]
+    required = sum(1 for parameter in rest if parameter.default is parameter.empty)
+    maximum = math.inf if variadic else float(len(rest))
+    if kind == "connected" and required:
+        raise TypeError(f"{handler.__qualname__}() for 'connected' gets only the socket; it requires {required} more.")
+    if kind in ("connect", "disconnected") and required > 1:
+        extra = "the ConnectRequest" if kind == "connect" else "the reason"
+        raise TypeError(f"{handler.__qualname__}() for {kind!r} gets the socket and {extra}; it requires {required}.")
+    return required, maximum
+
+
+class _BadInput(SiolessError):
+    pass
+
+
+def _describe(spec: HandlerSpec) -> str:
+    if spec.max_args == spec.min_args:
+        count = int(spec.min_args)
+        return f"{count} argument{'s' if count != 1 else ''}"
+    if spec.max_args == math.inf:
+        return f"at least {spec.min_args} argument{'s' if spec.min_args != 1 else ''}"
+    return f"{spec.min_args} to {int(spec.max_args)} arguments"
+
+
+def _prepare(spec: HandlerSpec, raw: Any, actions: list[Action]) -> tuple[Socket, tuple[Any, ...]]:
+    """Parse the trigger JSON into the socket and the handler's arguments (after the socket)."""
+    if isinstance(raw, (bytes, bytearray)):
+        raw = raw.decode("utf-8", "replace")
+    if not isinstance(raw, str):
+        raise _BadInput(f"trigger data must be a JSON string, got {type(raw).__name__}")
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        # The text itself is not logged: a connect request carries tokens.
+        raise _BadInput(f"trigger data is not JSON ({exc.msg} at position {exc.pos})") from None
+    if not isinstance(data, Mapping):
+        raise _BadInput(f"trigger data must be a JSON object, got {type(data).__name__}")
+    socket_id = data.get("socketId")
+    if not isinstance(socket_id, str) or not socket_id:
+        raise _BadInput("trigger data has no 'socketId' string")
+    namespace = data.get("namespace", spec.namespace)
+    if not isinstance(namespace, str) or not namespace.startswith("/"):
+        raise _BadInput(f"trigger data 'namespace' must be a string starting with '/', got {namespace!r}")
+    socket = Socket(socket_id, namespace, spec.hub, actions=actions, connecting=spec.kind == "connect")
+    if spec.kind == "event":
+        parameters = data.get("parameters")
+        if parameters is None:
+            args: tuple[Any, ...] = ()
+        elif isinstance(parameters, list):
+            args = tuple(parameters)
+        else:
+            raise _BadInput(f"trigger data 'parameters' must be a JSON array or null, got {type(parameters).__name__}")
+        if not spec.min_args <= len(args) <= spec.max_args:
+            raise _BadInput(f"{spec.label} expects {_describe(spec)} after the socket, got {len(args)}")
+        return socket, args
+    if spec.kind == "connect":
+        if spec.max_args < 1:
+            return socket, ()
+        try:
+            return socket, (ConnectRequest.from_trigger(data),)
+        except TriggerDataError as exc:
+            raise _BadInput(f"connect trigger data: {exc}") from None
+    if spec.kind == "disconnected" and spec.max_args >= 1:
+        reason = data.get("reason")
+        return socket, ("" if reason is None else str(reason),)
+    return socket, ()
+
+
+def _write(out: OutputLike, actions: list[Action]) -> None:
+    value = encode_output(actions)
+    if value is not None:
+        out.set(value)
+
+
+def _success(spec: HandlerSpec, result: Any, actions: list[Action], out: OutputLike) -> str:
+    if spec.kind == "connect":
+        if result is False:
+            logger.info("%s refused the socket by returning False", spec.label)
+            _write(out, actions)
+            return '{"statusCode": 401}'
+        _write(out, actions)
+        return _CONNECT_OK
+    if spec.kind == "event":
+        if result is None:
+            reply = _EMPTY
+        else:
+            ack = list(result) if isinstance(result, tuple) else [result]
+            try:
+                check_json(ack, f"the ack value of {spec.label}")
+            except SiolessError as exc:
+                return _failure(spec, exc, out)
+            reply = json.dumps({"ack": ack})
+        _write(out, actions)
+        return reply
+    _write(out, actions)
+    return _EMPTY
+
+
+def _failure(spec: HandlerSpec, exc: BaseException, out: OutputLike, actions: list[Action] | None = None) -> str:
+    """The documented error result. ``actions`` are written only for expected refusals (AckError/ConnectRefused)."""
+    if isinstance(exc, _BadInput):
+        logger.error("%s (function %s): bad trigger data: %s", spec.label, spec.function_name, exc)
+        if spec.kind == "connect":
+            return '{"statusCode": 400}'
+        if spec.kind == "event":
+            return json.dumps({"ack": [{"error": f"bad request: {exc}"}]})
+        return _EMPTY
+    if spec.kind == "connect":
+        if isinstance(exc, ConnectRefused):
+            logger.info("%s refused the socket (%d): %s", spec.label, exc.status, exc.message)
+            if actions:
+                _write(out, actions)
+            return json.dumps({"statusCode": exc.status})
+        if isinstance(exc, ConnectionRefusedError):
+            logger.info("%s refused the socket (401): %s", spec.label, exc)
+            if actions:
+                _write(out, actions)
+            return '{"statusCode": 401}'
+        logger.error("%s (function %s) raised", spec.label, spec.function_name, exc_info=exc)
+        return '{"statusCode": 500}'
+    if spec.kind == "event":
+        if isinstance(exc, AckError):
+            logger.info("%s answered with an error ack: %s", spec.label, exc.message)
+            if actions:
+                _write(out, actions)
+            try:
+                return json.dumps({"ack": [exc.payload()]})
+            except (TypeError, ValueError):
+                return json.dumps({"ack": [{"error": exc.message}]})
+        logger.error("%s (function %s) raised", spec.label, spec.function_name, exc_info=exc)
+        # The exception text is not sent: it may hold internals. The logs have the traceback.
+        return json.dumps({"ack": [{"error": f"internal error in event {spec.event!r}"}]})
+    logger.error("%s (function %s) raised", spec.label, spec.function_name, exc_info=exc)
+    return _EMPTY
+
+
+def _last_resort(spec: HandlerSpec, exc: BaseException) -> str:
+    logger.critical("sioless wrapper failed for %s", spec.label, exc_info=exc)
+    if spec.kind == "connect":
+        return '{"statusCode": 500}'
+    if spec.kind == "event":
+        return '{"ack": [{"error": "internal error"}]}'
+    return _EMPTY
+
+
+def run_sync(spec: HandlerSpec, raw: Any, out: OutputLike) -> str:
+    actions: list[Action] = []
+    try:
+        try:
+            socket, args = _prepare(spec, raw, actions)
+            result = spec.handler(socket, *args)
+            if inspect.isawaitable(result):
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+                raise TypeError(f"{spec.label} returned an awaitable from a sync function; declare it async def")
+        except Exception as exc:
+            return _failure(spec, exc, out, actions)
+        return _success(spec, result, actions, out)
+    except Exception as exc:  # e.g. out.set failed: still answer with a JSON object
+        return _last_resort(spec, exc)
+
+
+async def run_async(spec: HandlerSpec, raw: Any, out: OutputLike) -> str:
+    actions: list[Action] = []
+    try:
+        try:
+            socket, args = _prepare(spec, raw, actions)
+            result = await spec.handler(socket, *args)
+        except Exception as exc:
+            return _failure(spec, exc, out, actions)
+        return _success(spec, result, actions, out)
+    except Exception as exc:
+        return _last_resort(spec, exc)
