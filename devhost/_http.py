@@ -1,0 +1,157 @@
+"""HTTP triggers at ``/<routePrefix>/<route>``: ``func.HttpRequest`` in, ``func.HttpResponse`` (or str) out,
+with the ``socketionegotiation`` input binding and the ``socketio`` output binding (protocol.md §3.5, §3.6)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+import azure.functions as func
+from azure.messaging.webpubsubservice import WebPubSubServiceClient
+from starlette.requests import Request
+from starlette.responses import Response
+
+from shared.protocol import ConnectionString
+
+from ._host import NEGOTIATION, DevHost, HttpFunction
+from ._loader import HTTP_OUTPUT, Binding
+
+log = logging.getLogger("devhost")
+
+_EXPRESSION = re.compile(r"\{([^{}]+)\}")
+
+
+class BindingExpressionError(ValueError):
+    """A ``{...}`` binding expression that names nothing in the request."""
+
+
+def resolve_expression(template: str, request: func.HttpRequest, body_json: Any) -> str:
+    """Resolve ``{query.x}``, ``{headers.x}``, ``{x}`` (route parameter, query, JSON body property).
+
+    A missing value resolves to ``""`` with a warning: a local run should not fail on an absent userId.
+    """
+
+    def lookup(match: re.Match[str]) -> str:
+        expression = match.group(1).strip()
+        source, _, name = expression.partition(".")
+        value: Any = None
+        if name and source.lower() == "query":
+            value = next((v for k, v in request.params.items() if k.lower() == name.lower()), None)
+        elif name and source.lower() == "headers":
+            value = request.headers.get(name)
+        elif not name:
+            value = request.route_params.get(expression)
+            if value is None:
+                value = next((v for k, v in request.params.items() if k.lower() == expression.lower()), None)
+            if value is None and isinstance(body_json, dict):
+                value = body_json.get(expression)
+        else:
+            raise BindingExpressionError(f"Binding expression {{{expression}}} is not supported by the dev host.")
+        if value is None:
+            log.warning("Binding expression {%s} has no value in this request; using an empty string.", expression)
+            return ""
+        return str(value)
+
+    return _EXPRESSION.sub(lookup, template)
+
+
+def negotiate(client: WebPubSubServiceClient, connection_string: str, hub: str, user_id: str | None) -> str:
+    """The ``socketionegotiation`` value: ``{"endpoint","path","token"}`` from the official SDK's token."""
+    kwargs: dict[str, Any] = {"user_id": user_id} if user_id else {}
+    token = client.get_client_access_token(client_protocol="SocketIO", **kwargs)["token"]
+    endpoint = urlsplit(ConnectionString.parse(connection_string).endpoint)
+    result = {
+        "endpoint": f"{endpoint.scheme}://{endpoint.netloc}",
+        "path": f"/clients/socketio/hubs/{hub}",
+        "token": token,
+    }
+    return json.dumps(result)
+
+
+def _http_response(value: Any) -> Response:
+    if value is None:
+        return Response(status_code=204)
+    if isinstance(value, str):
+        return Response(value, status_code=200, media_type="text/plain; charset=utf-8")
+    if isinstance(value, func.HttpResponse):
+        headers = {k: v for k, v in value.headers.items()}
+        if not any(k.lower() == "content-type" for k in headers):
+            mimetype = value.mimetype or "text/plain"
+            headers["content-type"] = (
+                f"{mimetype}; charset={value.charset}" if mimetype.startswith("text/") else mimetype
+            )
+        return Response(value.get_body() or b"", status_code=value.status_code, headers=headers)
+    raise TypeError(f"HTTP function returned {type(value).__name__}; return func.HttpResponse or str.")
+
+
+def find_http_function(host: DevHost, method: str, path: str) -> tuple[HttpFunction, dict[str, str]] | None:
+    prefix = host.settings.route_prefix
+    if prefix:
+        if not path.lower().startswith(f"/{prefix.lower()}/") and path.lower() != f"/{prefix.lower()}":
+            return None
+        path = path[len(prefix) + 1 :]
+    path = path.strip("/")
+    for candidate in host.http_functions:
+        params = candidate.route.match(path)
+        if params is None:
+            continue
+        if candidate.methods is not None and method.upper() not in candidate.methods:
+            continue
+        return candidate, params
+    return None
+
+
+async def handle_http(host: DevHost, request: Request) -> Response:
+    found = find_http_function(host, request.method, request.url.path)
+    if found is None:
+        return Response(status_code=404)
+    http_function, route_params = found
+    function = http_function.function
+    body = await request.body()
+    req = func.HttpRequest(
+        method=request.method,
+        url=str(request.url),
+        headers=dict(request.headers.items()),
+        params=dict(request.query_params.items()),
+        route_params=route_params,
+        body=body,
+    )
+    inputs: dict[str, Any] = {function.trigger.name: req}
+    try:
+        for binding in function.bindings_of_type(NEGOTIATION):
+            inputs[binding.name] = _negotiation_value(host, binding, req, body)
+    except Exception as exc:
+        log.error("Function '%s': socketionegotiation failed: %s", function.name, exc)
+        return Response(f"socketionegotiation failed: {exc}", status_code=500, media_type="text/plain")
+    invocation = await host.invoker.invoke(
+        function, inputs, "This function was programmatically called via the host APIs."
+    )
+    if invocation.succeeded:
+        await host.run_outputs(function, invocation)
+    if not invocation.succeeded:
+        return Response(status_code=500)
+    http_outputs: list[Binding] = [b for b in function.bindings if b.type == HTTP_OUTPUT]
+    value = None
+    for binding in http_outputs:
+        value = invocation.return_value if binding.name == "$return" else invocation.outputs.get(binding.name)
+    try:
+        return _http_response(value)
+    except TypeError as exc:
+        log.error("Function '%s': %s", function.name, exc)
+        return Response(status_code=500)
+
+
+def _negotiation_value(host: DevHost, binding: Binding, req: func.HttpRequest, body: bytes) -> str:
+    body_json: Any = None
+    if body:
+        try:
+            body_json = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body_json = None
+    user_template = binding.properties.get("userId")
+    user_id = resolve_expression(str(user_template), req, body_json) if user_template else None
+    connection_string, hub = host.connection_string_of(binding), host.hub_of(binding)
+    return negotiate(host.sender.client(connection_string, hub), connection_string, hub, user_id or None)

@@ -1,0 +1,210 @@
+"""``/runtime/webhooks/socketio``: the Socket.IO extension's dispatcher (protocol.md §2.2–§2.9, §3.3, §3.4).
+
+Order and codes as the extension: OPTIONS/GET abuse protection (200 + ``WebHook-Allowed-Origin`` or 400);
+missing CloudEvents headers 400; no function for (hub, namespace, system|user, event), compared
+case-insensitively, 404; bad signature or foreign origin 401; a method other than POST 400; then per type.
+
+Our choices where the extension would hang or is silent (docs/devhost.md, "Fidelity"): the response is sent
+after the function and its output actions completed (the extension awaits the execution too); a connect or
+acked event whose function fails or times out gets ``500`` with the error text, where the real extension
+may wait until the service gives up (protocol.md §3.4 risk); other events answer ``200`` whatever the
+function did, as the extension ignores their result.
+"""
+
+from __future__ import annotations
+
+import http
+import json
+import logging
+import re
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from shared.protocol import PacketError, encode_ack, parse_event_payload, signature_matches
+
+from ._host import DevHost, SocketIOListener
+
+log = logging.getLogger("devhost")
+
+_SPLIT = re.compile(r"[,\s]+")
+_REQUIRED = (
+    "ce-connectionId",
+    "ce-hub",
+    "ce-type",
+    "ce-eventName",
+    "WebHook-Request-Origin",
+    "ce-namespace",
+    "ce-socketId",
+)
+_CONNECT_KEYS = ("claims", "query", "subprotocols", "clientCertificates", "headers")
+_TEXT = "text/plain; charset=utf-8"
+
+
+def _origins(request: Request) -> list[str]:
+    return [item for item in _SPLIT.split(request.headers.get("webhook-request-origin", "").strip()) if item]
+
+
+def _abuse_protection(host: DevHost, request: Request) -> Response:
+    keys = host.validation_keys()
+    if not keys:
+        return Response(status_code=200, headers={"WebHook-Allowed-Origin": "*"})
+    for origin in _origins(request):
+        if origin.lower() in keys:
+            return Response(status_code=200, headers={"WebHook-Allowed-Origin": origin})
+    return Response(status_code=400)
+
+
+def _signature_ok(host: DevHost, request: Request, connection_id: str) -> bool:
+    keys = host.validation_keys()
+    if not keys:
+        return True
+    header = request.headers.get("ce-signature")
+    for origin in _origins(request):
+        for key in keys.get(origin.lower(), []):
+            if key is None or signature_matches(header, key, connection_id):
+                return True
+    return False
+
+
+def _status_code(value: Any) -> int:
+    """``statusCode`` as an int or a .NET ``HttpStatusCode`` name (``Unauthorized``)."""
+    if isinstance(value, bool):
+        raise ValueError(f"statusCode must be an integer or a status name, got {value!r}.")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        if value.isdigit():
+            return int(value)
+        snake = re.sub(r"(?<!^)(?=[A-Z])", "_", value).upper()
+        try:
+            return int(http.HTTPStatus[snake])
+        except KeyError:
+            pass
+    raise ValueError(f"statusCode {value!r} is not an HTTP status.")
+
+
+def _return_object(value: Any) -> dict[str, Any] | None:
+    """The function's return as the extension reads it: ``JObject.Parse`` of the string (dicts accepted)."""
+    if value is None:
+        return None
+    if isinstance(value, (bytes, bytearray)):
+        value = bytes(value).decode("utf-8")
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"The function's return value is not JSON: {exc.msg}.") from None
+    if not isinstance(value, dict):
+        raise ValueError(
+            f"The function's return value must be a JSON object string, got {type(value).__name__} "
+            '(e.g. return json.dumps({"ack": [...]}) ).'
+        )
+    return value
+
+
+async def _run(host: DevHost, listener: SocketIOListener, trigger_json: dict[str, Any], reason: str) -> Any:
+    function = listener.function
+    inputs = {name: None for name in function.input_names}
+    inputs[function.trigger.name] = json.dumps(trigger_json, ensure_ascii=False)
+    invocation = await host.invoker.invoke(function, inputs, reason)
+    if invocation.succeeded:
+        await host.run_outputs(function, invocation)
+    return invocation
+
+
+async def handle_webhook(host: DevHost, request: Request) -> Response:
+    if request.method in ("OPTIONS", "GET"):
+        return _abuse_protection(host, request)
+    headers = {name: request.headers.get(name, "") for name in _REQUIRED}
+    missing = [name for name, value in headers.items() if not value]
+    if missing:
+        return PlainTextResponse(f"Missing required header(s): {', '.join(missing)}.", status_code=400)
+    is_system = headers["ce-type"].lower().startswith("azure.webpubsub.sys.")
+    kind = "system" if is_system else "user"
+    key = (headers["ce-hub"].lower(), headers["ce-namespace"].lower(), kind, headers["ce-eventName"].lower())
+    listener = host.listeners.get(key)
+    if listener is None:
+        log.warning(
+            "No function for Socket.IO %s event '%s' (hub=%s, namespace=%s): 404.",
+            kind,
+            headers["ce-eventName"],
+            headers["ce-hub"],
+            headers["ce-namespace"],
+        )
+        return Response(status_code=404)
+    if not _signature_ok(host, request, headers["ce-connectionId"]):
+        return Response(status_code=401)
+    if request.method != "POST":
+        return Response(status_code=400)
+    namespace, socket_id = headers["ce-namespace"], headers["ce-socketId"]
+    event = headers["ce-eventName"]
+    body = await request.body()
+    reason = f"Socket.IO {kind} event '{event}' on {listener.hub}{namespace}"
+    packet = None
+    try:
+        if is_system and event.lower() == "connect":
+            data = json.loads(body or b"null")
+            if not isinstance(data, dict) or any(k not in data for k in _CONNECT_KEYS):
+                raise ValueError(f"connect body must be a JSON object with the keys {', '.join(_CONNECT_KEYS)}.")
+            trigger = {
+                "namespace": namespace,
+                "socketId": socket_id,
+                "claims": data["claims"],
+                "query": data["query"],
+                "headers": data["headers"],
+                "clientCertificates": data["clientCertificates"],
+            }
+        elif is_system and event.lower() == "disconnected":
+            data = json.loads(body or b"null")
+            if not isinstance(data, dict) or "reason" not in data:
+                raise ValueError("disconnected body must be a JSON object with the key reason.")
+            trigger = {"namespace": namespace, "socketId": socket_id, "reason": data["reason"]}
+        elif is_system:
+            trigger = {"namespace": namespace, "socketId": socket_id}
+        else:
+            media_type = request.headers.get("content-type", "").split(";")[0].strip()
+            if media_type.lower() != "text/plain":
+                return PlainTextResponse(
+                    f"Message data only supports text. Current value is: {media_type}", status_code=400
+                )
+            payload = body.decode("utf-8")
+            packet = parse_event_payload(payload)
+            if packet.event != event:
+                raise ValueError(f"Event name dismatch: payload has '{packet.event}', ce-eventName is '{event}'.")
+            names = listener.function.trigger.properties.get("parameterNames")
+            if names and len(names) != len(packet.arguments or []):
+                raise ValueError("Parameter length of incoming data dismatch.")
+            trigger = {
+                "namespace": namespace,
+                "socketId": socket_id,
+                "payload": payload,
+                "eventName": packet.event,
+                "parameters": packet.arguments,
+            }
+    except (ValueError, PacketError, UnicodeDecodeError) as exc:
+        log.error("Socket.IO %s event '%s' refused: %s", kind, event, exc)
+        return PlainTextResponse(str(exc), status_code=500)
+
+    invocation = await _run(host, listener, trigger, reason)
+    wants_return = (is_system and event.lower() == "connect") or (packet is not None and packet.ack_id is not None)
+    if not wants_return:
+        return Response(status_code=200)
+    if not invocation.succeeded:
+        return PlainTextResponse(invocation.error or "Function failed.", status_code=500)
+    try:
+        result = _return_object(invocation.return_value)
+        status = _status_code(result.get("statusCode", 200)) if result else 200
+        if is_system:
+            return Response(status_code=status)
+        ack = result.get("ack") if result else None
+        if ack is not None and not isinstance(ack, list):
+            raise ValueError(f"'ack' must be a JSON array, got {type(ack).__name__}.")
+        if not ack:
+            return Response(status_code=status)
+        assert packet is not None and packet.ack_id is not None
+        return Response(encode_ack(packet.namespace, packet.ack_id, ack), status_code=status, media_type=_TEXT)
+    except ValueError as exc:
+        log.error("Function '%s' returned a value the extension cannot use: %s", listener.function.name, exc)
+        return PlainTextResponse(str(exc), status_code=500)
