@@ -1,9 +1,17 @@
-"""``python -m devhost [--app-dir DIR] [--host 127.0.0.1] [--port 7071] [--setting NAME=VALUE ...]``."""
+"""``python -m devhost [--app-dir DIR] [--host 127.0.0.1] [--port 7071] [--setting NAME=VALUE ...]``.
+
+Prints the ``Functions:`` listing, then a ``DEVHOST_READY {"port": ...}`` line once it accepts connections
+(``--port 0`` picks a free port). Settings with secrets are better passed as environment variables than with
+``--setting`` (command lines are visible to other local users).
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import logging
+import socket
 import sys
 from pathlib import Path
 
@@ -15,6 +23,8 @@ from ._loader import AppLoadError, FunctionLoadError
 from ._routes import RouteError
 from ._settings import SettingsError, load_settings
 
+READY_MARKER = "DEVHOST_READY"
+
 
 def _setting(text: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
@@ -23,32 +33,73 @@ def _setting(text: str) -> tuple[str, str]:
     return name, value
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m devhost", description="Offline Azure Functions dev host.")
     parser.add_argument("--app-dir", type=Path, default=Path.cwd(), help="folder with function_app.py (default: .)")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=7071)
+    parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=7071, help="port (default 7071; 0 = pick a free one)")
     parser.add_argument("--setting", type=_setting, action="append", default=[], help="override an app setting")
-    parser.add_argument("--function-timeout", type=float, default=None, help="seconds (default: host.json, 30)")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(message)s", stream=sys.stdout)
-    log = logging.getLogger("devhost")
-    try:
-        settings = load_settings(args.app_dir, dict(args.setting), function_timeout=args.function_timeout)
-        host = DevHost.load(args.app_dir, settings)
-    except (AppLoadError, FunctionLoadError, SettingsError, RouteError) as exc:
-        log.error("The app cannot be loaded: %s", exc)
-        return 2
-    base = f"http://{args.host}:{args.port}"
-    print(host.describe(base), flush=True)
-    config = uvicorn.Config(create_app(host), host=args.host, port=args.port, log_level="warning", lifespan="on")
+    parser.add_argument("--function-timeout", type=float, default=None, help="seconds (default: host.json, else 30)")
+    parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    return parser
+
+
+async def _serve(host: DevHost, sock: socket.socket, log_level: str) -> None:
+    config = uvicorn.Config(create_app(host), log_level="warning", lifespan="on", access_log=False)
     server = uvicorn.Server(config)
+    port = sock.getsockname()[1]
+
+    async def announce() -> None:
+        while not server.started:
+            if server.should_exit:
+                return
+            await asyncio.sleep(0.02)
+        print(host.describe(f"http://{sock.getsockname()[0]}:{port}"), flush=True)
+        print(f"{READY_MARKER} " + json.dumps({"port": port}), flush=True)
+
+    task = asyncio.create_task(announce())
     try:
-        server.run()
+        await server.serve(sockets=[sock])
+    finally:
+        task.cancel()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=getattr(logging, args.log_level.upper()), format="[%(asctime)s] %(message)s", stream=sys.stdout
+    )
+    # The SDK logs every REST request and response at INFO; keep the func-style lines readable.
+    logging.getLogger("azure").setLevel(logging.WARNING)
+    log = logging.getLogger("devhost")
+    app_dir = args.app_dir.resolve()
+    try:
+        settings = load_settings(app_dir, dict(args.setting), function_timeout=args.function_timeout)
+        host = DevHost.load(app_dir, settings)
+    except (AppLoadError, FunctionLoadError, SettingsError, RouteError) as exc:
+        log.error("The app in %s cannot be loaded: %s", app_dir, exc)
+        return 2
+    sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
     except OSError as exc:
-        log.error("Cannot listen on %s:%s: %s", args.host, args.port, exc)
+        log.error(
+            "Cannot listen on %s:%s (%s). Is another dev host or `func start` running? Stop it or pass --port.",
+            args.host,
+            args.port,
+            exc.strerror or exc,
+        )
+        host.close()
         return 3
-    return 0 if server.started else 3
+    sock.listen(2048)
+    try:
+        asyncio.run(_serve(host, sock, args.log_level))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+    return 0
 
 
 if __name__ == "__main__":

@@ -126,7 +126,9 @@ async def handle_webhook(host: DevHost, request: Request) -> Response:
     key = (headers["ce-hub"].lower(), headers["ce-namespace"].lower(), kind, headers["ce-eventName"].lower())
     listener = host.listeners.get(key)
     if listener is None:
-        log.warning(
+        # A client event without a function is a common mistake (warning); unhandled system events are normal.
+        log.log(
+            logging.INFO if is_system else logging.WARNING,
             "No function for Socket.IO %s event '%s' (hub=%s, namespace=%s): 404.",
             kind,
             headers["ce-eventName"],

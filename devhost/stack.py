@@ -1,0 +1,343 @@
+"""The offline stack: Azurite + emulator + dev host with matching keys, as processes stopped by their own PIDs.
+
+``python -m devhost.stack`` (what ``make run`` calls) starts all three on the default ports (Azurite
+10000-10002 with data in ``.azurite/``, emulator 8080, dev host 7071), prints the URLs and stops everything on
+Ctrl-C. Tests use :class:`Stack` (through ``devhost.pytest_plugin``) with ephemeral ports and in-memory Azurite.
+It installs nothing: missing tools give a message that says to run ``make setup``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+AZURITE_JS = Path("node_modules") / "azurite" / "dist" / "src" / "azurite.js"
+DEV_STORAGE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+_PY_MODULES = ("uvicorn", "starlette", "engineio", "socketio", "azure.functions", "azure.messaging.webpubsubservice")
+
+
+class StackError(RuntimeError):
+    """A tool is missing, a port is busy or a process did not start; the message says what to do."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _accepts(port: int, host: str = "127.0.0.1") -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def check_tools(repo: Path = REPO, azurite: bool = True) -> None:
+    """Raise :class:`StackError` naming every missing tool; nothing is installed here."""
+    missing = [name for name in _PY_MODULES if importlib.util.find_spec(name.split(".")[0]) is None]
+    problems = [f"Python packages {', '.join(missing)} (run `make setup`)"] if missing else []
+    if azurite:
+        if shutil.which("node") is None:
+            problems.append("`node` is not on PATH (install Node.js 20, then `make setup`)")
+        elif not (repo / AZURITE_JS).is_file():
+            problems.append(f"Azurite ({AZURITE_JS}) is not installed (run `make setup`, which runs `npm ci`)")
+    if problems:
+        raise StackError("Cannot start the local stack; missing: " + "; ".join(problems) + ".")
+
+
+@dataclass
+class ManagedProcess:
+    """A child process whose output is collected line by line; stopped by its own PID."""
+
+    name: str
+    process: subprocess.Popen[str]
+    output: list[str] = field(default_factory=list)
+    ready: dict[str, Any] = field(default_factory=dict)
+    _ready_event: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def pump(self, marker: str | None) -> None:
+        def run() -> None:
+            assert self.process.stdout is not None
+            for line in self.process.stdout:
+                line = line.rstrip("\n")
+                self.output.append(line)
+                if marker and line.startswith(marker) and not self.ready:
+                    self.ready.update(json.loads(line[len(marker) :]))
+                    self._ready_event.set()
+            self._ready_event.set()
+
+        threading.Thread(target=run, daemon=True, name=f"{self.name}-{self.pid}-output").start()
+
+    def wait_ready(self, timeout: float) -> None:
+        self._ready_event.wait(timeout)
+        if not self.ready:
+            self.stop()
+            tail = "\n".join(self.output[-30:])
+            raise StackError(
+                f"{self.name} did not become ready in {timeout:.0f} s (exit {self.process.returncode}):\n{tail}"
+            )
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout)
+
+
+def _popen(cmd: Sequence[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        list(cmd), cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+    )
+
+
+def storage_connection_string(blob: int, queue: int, table: int, host: str = "127.0.0.1") -> str:
+    return (
+        f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={DEV_STORAGE_KEY};"
+        f"BlobEndpoint=http://{host}:{blob}/devstoreaccount1;QueueEndpoint=http://{host}:{queue}/devstoreaccount1;"
+        f"TableEndpoint=http://{host}:{table}/devstoreaccount1;"
+    )
+
+
+@dataclass
+class Stack:
+    """Azurite (optional) + emulator + dev host for one app folder. Ports 0 = ephemeral."""
+
+    app_dir: Path = REPO
+    devhost_port: int = 0
+    emulator_port: int = 0
+    azurite_ports: tuple[int, int, int] | None = (0, 0, 0)  # None = no Azurite
+    azurite_location: Path | None = None  # None = in memory
+    function_timeout: float | None = None
+    emulator_flags: Sequence[str] = ()
+    extra_env: dict[str, str] = field(default_factory=dict)
+    startup_timeout: float = 30.0
+    processes: list[ManagedProcess] = field(default_factory=list)
+    emulator: Any = None
+    connection_string: str = ""
+    storage: str = ""
+
+    @property
+    def devhost_url(self) -> str:
+        return f"http://127.0.0.1:{self.devhost_port}"
+
+    @property
+    def emulator_url(self) -> str:
+        return f"http://127.0.0.1:{self.emulator.port}"
+
+    @property
+    def inspector_url(self) -> str:
+        return f"{self.emulator_url}/inspector"
+
+    def _check_ports(self) -> None:
+        wanted = [
+            ("dev host", self.devhost_port, "--devhost-port"),
+            ("emulator", self.emulator_port, "--emulator-port"),
+        ]
+        if self.azurite_ports:
+            wanted += [
+                (f"Azurite {n}", p, "--azurite-ports")
+                for n, p in zip(("blob", "queue", "table"), self.azurite_ports, strict=True)
+            ]
+        for name, port, flag in wanted:
+            if port and not port_is_free(port):
+                raise StackError(
+                    f"Port {port} ({name}) is already in use. Stop what listens there (`ss -ltnp 'sport = :{port}'`) "
+                    f"or choose another port with {flag}."
+                )
+
+    def start(self) -> Stack:
+        check_tools(REPO, azurite=self.azurite_ports is not None)
+        self._check_ports()
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        env = dict(os.environ, **self.extra_env)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+        env["PYTHONUNBUFFERED"] = "1"
+        if self.azurite_ports is not None:
+            ports = tuple(p or free_port() for p in self.azurite_ports)
+            cmd = ["node", str(REPO / AZURITE_JS), "--silent", "--disableTelemetry", "--skipApiVersionCheck"]
+            if self.azurite_location is not None:
+                self.azurite_location.mkdir(parents=True, exist_ok=True)
+                cmd += ["--location", str(self.azurite_location)]
+            else:
+                cmd += ["--inMemoryPersistence"]
+            for service, port in zip(("blob", "queue", "table"), ports, strict=True):
+                cmd += [f"--{service}Host", "127.0.0.1", f"--{service}Port", str(port)]
+            azurite = ManagedProcess("azurite", _popen(cmd, REPO, env))
+            azurite.pump(None)
+            self.processes.append(azurite)
+            deadline = time.monotonic() + self.startup_timeout
+            while not all(_accepts(p) for p in ports):
+                if azurite.process.poll() is not None or time.monotonic() > deadline:
+                    time.sleep(0.2)
+                    raise StackError("Azurite did not start:\n" + "\n".join(azurite.output[-20:]))
+                time.sleep(0.05)
+            azurite.ready = {"ports": ports}
+            self.azurite_ports = ports  # type: ignore[assignment]
+            self.storage = storage_connection_string(*ports)
+
+        from emulator.testing import start_emulator
+
+        self.devhost_port = self.devhost_port or free_port()
+        url = f"http://127.0.0.1:{self.devhost_port}/runtime/webhooks/socketio"
+        self.emulator = start_emulator(
+            "--url-template",
+            url,
+            *self.emulator_flags,
+            port=self.emulator_port,
+            log_level="info",
+            timeout=self.startup_timeout,
+        )
+        self.connection_string = self.emulator.connection_string
+
+        dev_env = dict(env, WebPubSubForSocketIOConnectionString=self.connection_string)
+        if self.storage:
+            dev_env["AzureWebJobsStorage"] = self.storage
+        cmd = [sys.executable, "-u", "-m", "devhost", "--app-dir", str(self.app_dir), "--port", str(self.devhost_port)]
+        if self.function_timeout is not None:
+            cmd += ["--function-timeout", str(self.function_timeout)]
+        devhost = ManagedProcess("devhost", _popen(cmd, REPO, dev_env))
+        devhost.pump("DEVHOST_READY")
+        self.processes.append(devhost)
+        devhost.wait_ready(self.startup_timeout)
+
+    def outputs(self) -> dict[str, list[str]]:
+        result = {p.name: p.output for p in self.processes}
+        if self.emulator is not None:
+            result["emulator"] = self.emulator.output
+        return result
+
+    def stop(self) -> None:
+        """Stop every process by its PID, dev host first."""
+        for process in reversed(self.processes):
+            process.stop()
+        if self.emulator is not None:
+            self.emulator.stop()
+
+    def __enter__(self) -> Stack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _banner(stack: Stack, app_dir: Path) -> str:
+    lines = [
+        "",
+        "sioless local stack is up.",
+        f"  Chat sample:   {stack.devhost_url}/api/chat   (open it in two browser windows)",
+    ]
+    if (app_dir / "web" / "whiteboard").is_dir():
+        lines.append(f"  Whiteboard:    {stack.devhost_url}/api/whiteboard")
+    lines += [
+        f"  Dev host:      {stack.devhost_url}   (webhook {stack.devhost_url}/runtime/webhooks/socketio)",
+        f"  Emulator:      {stack.emulator_url}   inspector {stack.inspector_url}",
+    ]
+    if stack.azurite_ports:
+        blob, queue, table = stack.azurite_ports
+        where = stack.azurite_location or "memory"
+        lines.append(f"  Azurite:       blob {blob}, queue {queue}, table {table} (data in {where})")
+    lines.append("Press Ctrl-C to stop.")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devhost.stack", description="Azurite + emulator + dev host.")
+    parser.add_argument("--app-dir", type=Path, default=Path.cwd())
+    parser.add_argument("--devhost-port", type=int, default=7071)
+    parser.add_argument("--emulator-port", type=int, default=8080)
+    parser.add_argument("--azurite-ports", default="10000,10001,10002", help="blob,queue,table")
+    parser.add_argument("--no-azurite", action="store_true", help="do not start Azurite")
+    parser.add_argument("--function-timeout", type=float, default=None)
+    args = parser.parse_args(argv)
+    app_dir = args.app_dir.resolve()
+    try:
+        azurite_ports = None if args.no_azurite else tuple(int(p) for p in args.azurite_ports.split(","))
+        if azurite_ports is not None and len(azurite_ports) != 3:
+            raise ValueError
+    except ValueError:
+        print("devhost.stack: --azurite-ports needs three ports, e.g. 10000,10001,10002", file=sys.stderr)
+        return 2
+    stack = Stack(
+        app_dir=app_dir,
+        devhost_port=args.devhost_port,
+        emulator_port=args.emulator_port,
+        azurite_ports=azurite_ports,  # type: ignore[arg-type]
+        azurite_location=app_dir / ".azurite",
+        function_timeout=args.function_timeout,
+    )
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    printed: dict[str, int] = {}
+
+    def flush() -> None:
+        for name, lines in stack.outputs().items():
+            start = printed.get(name, 0)
+            for line in lines[start:]:
+                print(f"[{name}] {line}", flush=True)
+            printed[name] = len(lines)
+
+    try:
+        stack.start()
+        flush()
+        print(_banner(stack, app_dir), flush=True)
+        while True:
+            time.sleep(0.2)
+            flush()
+            dead = [p.name for p in stack.processes if p.process.poll() is not None]
+            if stack.emulator is not None and stack.emulator.process.poll() is not None:
+                dead.append("emulator")
+            if dead:
+                print(f"devhost.stack: {', '.join(dead)} exited; stopping the stack.", file=sys.stderr)
+                return 1
+    except StackError as exc:
+        flush()
+        print(f"devhost.stack: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nStopping the stack...", flush=True)
+        return 0
+    finally:
+        stack.stop()
+        flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

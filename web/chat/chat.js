@@ -1,0 +1,206 @@
+// sioless chat page: negotiate, connect with the stock socket.io-client, rooms, messages with ack state, typing.
+// Events (functions/chat.py): join(room, name) / leave(room, name) -> ack {ok, room};
+// "chat message"(room, text, name) -> ack {ok, id, ts}; typing(room, name). Server emits "chat message",
+// "system message" {room, text} and "typing" {room, from}. An ack {error} reports a refused request.
+(() => {
+  "use strict";
+  const $ = (id) => document.getElementById(id);
+  const ACK_TIMEOUT_MS = 8000;
+  const TYPING_EVERY_MS = 1500;
+  const TYPING_SHOWN_MS = 3000;
+
+  const state = { socket: null, name: "", rooms: new Map(), current: null, lastTyping: 0, typers: new Map() };
+  window.chat = state; // handy in the console and for the browser test
+
+  function setStatus(text, kind) {
+    const el = $("status");
+    el.textContent = text;
+    el.className = `status ${kind}`;
+  }
+
+  function room(name) {
+    if (!state.rooms.has(name)) state.rooms.set(name, []);
+    return state.rooms.get(name);
+  }
+
+  function renderRooms() {
+    const list = $("rooms");
+    list.replaceChildren();
+    for (const name of state.rooms.keys()) {
+      const li = document.createElement("li");
+      li.dataset.room = name;
+      li.className = name === state.current ? "active" : "";
+      const label = document.createElement("span");
+      label.textContent = `# ${name}`;
+      const leave = document.createElement("button");
+      leave.textContent = "leave";
+      leave.addEventListener("click", (ev) => { ev.stopPropagation(); leaveRoom(name); });
+      li.append(label, leave);
+      li.addEventListener("click", () => select(name));
+      list.append(li);
+    }
+    const joined = state.current !== null;
+    $("current-room").textContent = joined ? `# ${state.current}` : "no room yet: join one";
+    $("text").disabled = $("send").disabled = !joined;
+  }
+
+  function renderMessages() {
+    const list = $("messages");
+    list.replaceChildren();
+    for (const m of state.current ? room(state.current) : []) {
+      const li = document.createElement("li");
+      li.className = m.kind;
+      if (m.kind === "system") {
+        li.textContent = m.text;
+      } else {
+        const from = document.createElement("span");
+        from.className = "from";
+        from.textContent = `${m.from}:`;
+        const text = document.createElement("span");
+        text.className = "text";
+        text.textContent = m.text;
+        li.append(from, text);
+        if (m.kind === "mine") {
+          const st = document.createElement("span");
+          st.className = `state ${m.state}`;
+          st.dataset.testid = "ack-state";
+          st.textContent = { sending: "sending…", delivered: "✓ delivered", failed: `✗ ${m.error || "failed"}` }[m.state];
+          li.append(st);
+        }
+      }
+      list.append(li);
+    }
+    list.scrollTop = list.scrollHeight;
+    renderTyping();
+  }
+
+  function renderTyping() {
+    const now = Date.now();
+    const names = [...state.typers.entries()]
+      .filter(([key, until]) => until > now && key.startsWith(`${state.current}\u0000`))
+      .map(([key]) => key.split("\u0000")[1]);
+    $("typing").textContent = names.length ? `${names.join(", ")} ${names.length > 1 ? "are" : "is"} typing…` : "";
+  }
+
+  function add(roomName, message) {
+    room(roomName).push(message);
+    if (roomName === state.current) renderMessages();
+  }
+
+  function select(name) {
+    state.current = name;
+    renderRooms();
+    renderMessages();
+  }
+
+  function emitWithAck(event, ...args) {
+    return new Promise((resolve) => {
+      state.socket.timeout(ACK_TIMEOUT_MS).emit(event, ...args, (err, response) => {
+        if (err) resolve({ error: "no answer (timeout)" });
+        else resolve(response || { error: "empty answer" });
+      });
+    });
+  }
+
+  async function joinRoom(name) {
+    const answer = await emitWithAck("join", name, state.name);
+    if (answer.error) {
+      add(state.current || name, { kind: "system", text: `could not join ${name}: ${answer.error}` });
+      return;
+    }
+    room(answer.room);
+    add(answer.room, { kind: "system", text: `you joined ${answer.room}` });
+    select(answer.room);
+  }
+
+  async function leaveRoom(name) {
+    await emitWithAck("leave", name, state.name);
+    state.rooms.delete(name);
+    if (state.current === name) state.current = state.rooms.keys().next().value ?? null;
+    renderRooms();
+    renderMessages();
+  }
+
+  async function send(text) {
+    const roomName = state.current;
+    const message = { kind: "mine", from: state.name, text, state: "sending" };
+    add(roomName, message);
+    const answer = await emitWithAck("chat message", roomName, text, state.name);
+    if (answer.error) {
+      message.state = "failed";
+      message.error = answer.error;
+    } else {
+      message.state = "delivered";
+      message.id = answer.id;
+    }
+    renderMessages();
+  }
+
+  async function negotiate(name) {
+    const response = await fetch(`/api/negotiate?userId=${encodeURIComponent(name)}`);
+    if (!response.ok) throw new Error(`negotiate failed: HTTP ${response.status}`);
+    return response.json();
+  }
+
+  async function connect(name) {
+    state.name = name;
+    const neg = await negotiate(name);
+    const socket = io(neg.endpoint, { path: neg.path, query: { access_token: neg.token }, reconnectionAttempts: 5 });
+    state.socket = socket;
+    // Tokens expire (1 h): fetch a fresh one before every reconnection attempt.
+    socket.io.on("reconnect_attempt", () => {
+      negotiate(name).then((fresh) => { socket.io.opts.query.access_token = fresh.token; }).catch(() => {});
+    });
+    socket.on("connect", () => {
+      setStatus(`online as ${name}`, "online");
+      $("signin").hidden = true;
+      $("chat").hidden = false;
+      for (const roomName of state.rooms.keys()) emitWithAck("join", roomName, name); // rejoin after reconnect
+    });
+    socket.on("connect_error", (err) => {
+      setStatus("refused", "error");
+      $("signin-error").textContent = `connection refused: ${err.message}`;
+    });
+    socket.on("disconnect", (reason) => setStatus(`offline (${reason})`, "offline"));
+    socket.on("chat message", (m) => {
+      add(m.room, { kind: "theirs", from: m.from, text: m.text, id: m.id });
+      state.typers.delete(`${m.room}\u0000${m.from}`);
+      renderTyping();
+    });
+    socket.on("system message", (m) => add(m.room, { kind: "system", text: m.text }));
+    socket.on("typing", (t) => {
+      state.typers.set(`${t.room}\u0000${t.from}`, Date.now() + TYPING_SHOWN_MS);
+      renderTyping();
+      setTimeout(renderTyping, TYPING_SHOWN_MS + 50);
+    });
+  }
+
+  $("signin-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const name = $("name").value.trim();
+    if (!name) return;
+    $("signin-error").textContent = "";
+    connect(name).catch((err) => { $("signin-error").textContent = String(err.message || err); });
+  });
+  $("join-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const name = $("room").value.trim();
+    if (name) joinRoom(name);
+    $("room").value = "";
+  });
+  $("send-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const text = $("text").value.trim();
+    if (text && state.current) send(text);
+    $("text").value = "";
+  });
+  $("text").addEventListener("input", () => {
+    const now = Date.now();
+    if (state.current && now - state.lastTyping > TYPING_EVERY_MS) {
+      state.lastTyping = now;
+      state.socket.emit("typing", state.current, state.name);
+    }
+  });
+  const preset = new URLSearchParams(location.search).get("name");
+  if (preset) $("name").value = preset;
+})();
