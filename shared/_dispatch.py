@@ -4,7 +4,8 @@ The result conventions (docs/api.md "Results and errors"):
 
 - connect: ``{"statusCode": 200}``; refused -> ``{"statusCode": 401}`` (or ``ConnectRefused.status``);
   bad trigger data -> 400; a raising handler -> 500.
-- user event: a return value ``v`` -> ``{"ack": [v]}``; a tuple -> ``{"ack": [*v]}``; None -> ``{}`` (no ack);
+- user event: a return value ``v`` -> ``{"ack": [v]}``; a tuple -> ``{"ack": [*v]}``; None or ``()`` -> ``{}``
+  (no ack);
   any failure -> ``{"ack": [{"error": "<message>"}]}`` with status 200 so the client's ack callback gets it.
 - connected / disconnected: ``{}`` (the extension ignores the value).
 """
@@ -156,7 +157,7 @@ def _success(spec: HandlerSpec, result: Any, actions: list[Action], out: OutputL
         _write(out, actions)
         return _CONNECT_OK
     if spec.kind == "event":
-        if result is None:
+        if result is None or result == ():
             reply = _EMPTY
         else:
             ack = list(result) if isinstance(result, tuple) else [result]

@@ -1,0 +1,97 @@
+"""Golden tests: the binding JSON of every chat function of the real ``function_app`` is exactly what the host
+and the Socket.IO extension expect (protocol.md §3.2, §3.5, §3.6; functions.md §1.4)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared import function_name
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_real_app() -> Any:
+    """A fresh copy of the real ``function_app.py``'s app, loaded by path under a private module name.
+
+    ``get_functions()`` works once per app object (local-tooling.md §2.3), and other tests (the dev host loader)
+    replace ``sys.modules["function_app"]`` with their own apps, so each caller gets its own, indexed once.
+    """
+    spec = importlib.util.spec_from_file_location("_sioless_real_function_app", ROOT / "function_app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.app
+
+
+@pytest.fixture(scope="session")
+def functions() -> dict[str, dict[str, Any]]:
+    return {f.get_function_name(): json.loads(f.get_function_json()) for f in load_real_app().get_functions()}
+
+
+def _socketio(event: str) -> dict[str, Any]:
+    return {
+        "scriptFile": "function_app.py",
+        "bindings": [
+            {"direction": "OUT", "dataType": "STRING", "type": "socketio", "name": "out", "hub": "chat"},
+            {
+                "direction": "IN",
+                "dataType": "STRING",
+                "type": "socketiotrigger",
+                "name": "sio",
+                "hub": "chat",
+                "namespace": "/",
+                "eventName": event,
+            },
+        ],
+    }
+
+
+EXPECTED = {
+    "chat_negotiate": {
+        "scriptFile": "function_app.py",
+        "bindings": [
+            {
+                "direction": "IN",
+                "type": "socketionegotiation",
+                "name": "negotiation",
+                "hub": "chat",
+                "userId": "{query.userId}",
+            },
+            {"direction": "IN", "type": "httpTrigger", "name": "req", "authLevel": "ANONYMOUS", "route": "negotiate"},
+            {"direction": "OUT", "type": "http", "name": "$return"},
+        ],
+    },
+    "chat__connect": _socketio("connect"),
+    "chat__join": _socketio("join"),
+    "chat__leave": _socketio("leave"),
+    "chat__chat_message-0dce084d2361": _socketio("chat message"),
+    "chat__typing": _socketio("typing"),
+}
+
+
+def test_chat_functions_are_exactly_the_golden_ones(functions: dict[str, dict[str, Any]]) -> None:
+    chat = {name: value for name, value in functions.items() if name.startswith("chat")}
+    assert chat == EXPECTED
+
+
+def test_golden_names_are_the_derived_ones() -> None:
+    assert function_name("chat", "/", "chat message") == "chat__chat_message-0dce084d2361"
+
+
+def test_pages_blueprint_is_registered(functions: dict[str, dict[str, Any]]) -> None:
+    from functions import pages
+
+    for builder in pages.bp._function_builders:
+        assert builder._function.get_function_name() in functions
+
+
+def test_no_function_uses_the_unread_type_key_or_parameter_names(functions: dict[str, dict[str, Any]]) -> None:
+    # parameterNames must match the argument count exactly or the binding throws (protocol.md §3.2): never emit it.
+    for value in functions.values():
+        for binding in value["bindings"]:
+            assert "parameterNames" not in binding
