@@ -5,8 +5,8 @@
 //     WebHook-Request-Origin header it reads unconditionally (Azure/azure-webpubsub#877, open);
 //   * Flex requires non-C# apps to take extensions from an extension bundle, and the extension is only
 //     in the Preview bundle; this repository installs it explicitly from extensions.csproj instead.
-// Why not Linux Consumption (Y1): the plan is being retired, and its remote build publishes the package
-// through a SAS URL signed with a storage key, which this template's key-less storage account refuses.
+// Why not Linux Consumption (Y1): it retires on 2028-09-30 and gets no new language versions; its remote
+// build keeps the package behind a storage SAS URL, which needs the key this key-less account refuses.
 // Dedicated runs the classic host (the one the extension's samples run on), supports an identity-based
 // AzureWebJobsStorage without any file share, keeps the host warm (alwaysOn), and builds remotely with
 // Oryx: requirements.txt is installed on the server; the extension assemblies arrive prebuilt in bin/

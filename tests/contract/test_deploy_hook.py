@@ -303,3 +303,16 @@ def test_every_hub_the_app_serves_is_wired_with_exactly_its_system_events() -> N
             f"hub {hub!r}: the app handles system events {handled} but the hooks configure {sorted(wired[hub])}; "
             "update HUBS in scripts/postdeploy.sh and $Hubs in scripts/postdeploy.ps1"
         )
+
+
+def test_deploy_doc_lists_the_hooks_hub_table() -> None:
+    doc = (ROOT / "docs" / "deploy.md").read_text()
+    listed = re.search(r"^\s*system events: (.+)$", doc, re.M)
+    assert listed, "docs/deploy.md must show the system events per hub"
+    in_doc = {
+        hub.strip(): [e.strip() for e in events.split(",")]
+        for hub, events in (part.split("→") for part in listed.group(1).split(";"))
+    }
+    assert in_doc == sh_hubs()
+    for command in ("azd up", "azd down --purge", "./scripts/postdeploy.sh"):
+        assert command in doc
