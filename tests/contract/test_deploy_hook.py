@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import importlib
+import json
 import re
 import shutil
 import subprocess
@@ -279,9 +281,9 @@ def test_powershell_hook_has_the_same_hubs_and_constants() -> None:
 
 def registered_socketio_events() -> dict[str, set[str]]:
     """hub -> eventNames of the socketiotrigger functions ``function_app.app`` registers (what the host indexes)."""
-    import json
-
-    function_app = pytest.importorskip("function_app", reason="function_app.py has not landed yet")
+    if not (ROOT / "function_app.py").exists():
+        pytest.skip("function_app.py has not landed yet")
+    function_app = importlib.import_module("function_app")  # an ImportError inside the app must fail, not skip
     events: dict[str, set[str]] = {}
     for function in function_app.app.get_functions():
         for binding in json.loads(function.get_function_json())["bindings"]:
