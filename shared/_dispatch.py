@@ -17,10 +17,9 @@ import json
 import logging
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
-from ._emitter import Action, OutputLike, check_json, encode_output
+from ._emitter import Action, OutputLike, encode_output, json_error
 from ._errors import AckError, ConnectRefused, SiolessError
 from ._request import ConnectRequest, TriggerDataError
 from ._socket import Socket
@@ -33,22 +32,35 @@ _EMPTY = "{}"
 _CONNECT_OK = '{"statusCode": 200}'
 
 
-@dataclass(frozen=True)
 class HandlerSpec:
-    """A registered handler and what the wrapper needs to call it."""
+    """A registered handler and what the wrapper needs to call it (read-only by convention)."""
 
-    kind: Kind
-    hub: str
-    namespace: str
-    event: str  # the trigger's eventName
-    function_name: str
-    handler: Callable[..., Any]
-    min_args: int  # positional arguments after the socket
-    max_args: float  # math.inf with *args
+    __slots__ = ("kind", "hub", "namespace", "event", "function_name", "handler", "min_args", "max_args", "label")
 
-    @property
-    def label(self) -> str:
-        return f"{getattr(self.handler, '__qualname__', repr(self.handler))}() for {self.kind} {self.event!r}"
+    def __init__(
+        self,
+        kind: Kind,
+        hub: str,
+        namespace: str,
+        event: str,
+        function_name: str,
+        handler: Callable[..., Any],
+        min_args: int,
+        max_args: float,
+    ) -> None:
+        self.kind = kind
+        self.hub = hub
+        self.namespace = namespace
+        self.event = event  # the trigger's eventName
+        self.function_name = function_name
+        self.handler = handler
+        self.min_args = min_args  # positional arguments after the socket
+        self.max_args = max_args  # math.inf with *args
+        name = getattr(handler, "__qualname__", repr(handler))
+        self.label = f"{name}() for {'event' if kind == 'event' else 'system event'} {event!r}"
+
+    def __repr__(self) -> str:
+        return f"HandlerSpec({self.kind!r}, hub={self.hub!r}, namespace={self.namespace!r}, event={self.event!r})"
 
     @property
     def is_async(self) -> bool:
@@ -162,10 +174,9 @@ def _success(spec: HandlerSpec, result: Any, actions: list[Action], out: OutputL
         else:
             ack = list(result) if isinstance(result, tuple) else [result]
             try:
-                check_json(ack, f"the ack value of {spec.label}")
-            except SiolessError as exc:
-                return _failure(spec, exc, out)
-            reply = json.dumps({"ack": ack})
+                reply = json.dumps({"ack": ack})
+            except (TypeError, ValueError) as exc:
+                return _failure(spec, json_error(ack, f"the ack value of {spec.label}", exc), out)
         _write(out, actions)
         return reply
     _write(out, actions)

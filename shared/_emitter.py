@@ -61,17 +61,27 @@ def _has_binary(value: Any) -> bool:
     return False
 
 
-def check_json(values: Any, what: str) -> None:
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def json_error(values: Any, what: str, exc: Exception) -> SiolessError:
+    """The error to raise when ``values`` could not be JSON-encoded."""
+    if _has_binary(values):
+        return UnsupportedError(
+            f"{what} contains binary data (bytes); serverless mode only carries text JSON "
+            "(the extension sends text/plain packets). Encode it, e.g. as base64 text."
+        )
+    return SiolessError(f"{what} is not JSON-serializable: {exc}")
+
+
+def check_json(values: list[Any], what: str) -> None:
     """Raise a clear error now, at the call site, for what the output binding could not carry later."""
+    if all(type(value) in _SCALARS for value in values):
+        return  # the common case, without a trial encoding
     try:
         json.dumps(values)
     except (TypeError, ValueError) as exc:
-        if _has_binary(values):
-            raise UnsupportedError(
-                f"{what} contains binary data (bytes); serverless mode only carries text JSON "
-                "(the extension sends text/plain packets). Encode it, e.g. as base64 text."
-            ) from None
-        raise SiolessError(f"{what} is not JSON-serializable: {exc}") from None
+        raise json_error(values, what, exc) from None
 
 
 def check_event(event: object, args: tuple[Any, ...], callback: Callable[..., Any] | None) -> str:

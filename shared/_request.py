@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 # The claim type .NET uses for the user id when `sub` is mapped by the JWT handler.
@@ -78,10 +77,23 @@ class Headers(MultiValueMap):
     _case_insensitive = True
 
 
-@dataclass(frozen=True)
 class ClientCertificate:
-    thumbprint: str
-    content: str | None = None
+    """One client certificate: ``thumbprint`` and, when the service sends it, the PEM ``content``."""
+
+    __slots__ = ("thumbprint", "content")
+
+    def __init__(self, thumbprint: str, content: str | None = None) -> None:
+        self.thumbprint = thumbprint
+        self.content = content
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ClientCertificate) and (self.thumbprint, self.content) == (
+            other.thumbprint,
+            other.content,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.thumbprint, self.content))
 
     def __repr__(self) -> str:
         return f"ClientCertificate(thumbprint={self.thumbprint!r})"
@@ -103,14 +115,22 @@ def _certificates(raw: Any) -> tuple[ClientCertificate, ...]:
     return tuple(certificates)
 
 
-@dataclass(frozen=True, repr=False)
 class ConnectRequest:
     """What a ``connect`` handler learns about the client (the Engine.IO connection, not the webhook call)."""
 
-    claims: MultiValueMap
-    query: MultiValueMap
-    headers: Headers
-    client_certificates: tuple[ClientCertificate, ...] = ()
+    __slots__ = ("claims", "query", "headers", "client_certificates")
+
+    def __init__(
+        self,
+        claims: MultiValueMap,
+        query: MultiValueMap,
+        headers: Headers,
+        client_certificates: tuple[ClientCertificate, ...] = (),
+    ) -> None:
+        self.claims = claims
+        self.query = query
+        self.headers = headers
+        self.client_certificates = client_certificates
 
     @classmethod
     def from_trigger(cls, data: Mapping[str, Any]) -> ConnectRequest:
