@@ -14,6 +14,7 @@ import importlib
 import inspect
 import json
 import sys
+import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -115,7 +116,9 @@ def _is_out_annotation(annotation: Any) -> bool:
 
 
 def _is_generic_alias(annotation: Any) -> bool:
-    return typing.get_origin(annotation) is not None
+    """``list[str]``, ``Out[str]``: a parametrized class. Unions and literals are not (the worker refuses them)."""
+    origin = typing.get_origin(annotation)
+    return isinstance(origin, type) and origin is not types.UnionType
 
 
 def validate_function(function: Any) -> LoadedFunction:
@@ -271,18 +274,27 @@ def index_function_app(app_dir: Path, script_file: str = "function_app.py") -> l
     if not path.is_file():
         raise AppLoadError(f"No {script_file} in {app_dir}: the dev host loads the app from that file.")
     app_dir_str = str(app_dir.resolve())
-    if app_dir_str not in sys.path:
-        sys.path.insert(0, app_dir_str)
     module_name = Path(script_file).stem
-    # The worker imports the app once per process; a second load here (tests) must not call get_functions()
-    # again on the same app object (it refuses: "does not have a unique function name"), so import afresh.
-    sys.modules.pop(module_name, None)
+    saved_path, saved_module = list(sys.path), sys.modules.pop(module_name, None)
+    # The app folder comes first on sys.path while importing, as for the worker. A fresh import also means
+    # get_functions() runs once per app object even when one process loads apps repeatedly (tests).
+    if app_dir_str in sys.path:
+        sys.path.remove(app_dir_str)
+    sys.path.insert(0, app_dir_str)
+    importlib.invalidate_caches()
     try:
         module = importlib.import_module(module_name)
     except (ImportError, ModuleNotFoundError) as exc:
         raise AppLoadError(
             f"Cannot find module. Please check the requirements.txt file for the missing module. ({exc})"
         ) from exc
+    finally:
+        # Leave the process as we found it, so one loaded app never shadows another module of that name;
+        # the app folder stays importable (at the end of sys.path) for imports inside the functions.
+        sys.path[:] = saved_path + ([app_dir_str] if app_dir_str not in saved_path else [])
+        sys.modules.pop(module_name, None)
+        if saved_module is not None:
+            sys.modules[module_name] = saved_module
     app: func.FunctionRegister | None = None
     for attr in module.__dir__():
         value = getattr(module, attr, None)

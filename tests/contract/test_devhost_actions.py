@@ -72,16 +72,28 @@ async def test_send_to_rooms_one_room() -> None:
 
 async def test_send_to_rooms_except_rooms_filter() -> None:
     [call] = await run_actions(
-        {"actionName": "sendToRooms", "namespace": "/ns", "rooms": ["rm"], "eventName": "event",
-         "parameters": ["abc"], "exceptRooms": ["sid"]}
+        {
+            "actionName": "sendToRooms",
+            "namespace": "/ns",
+            "rooms": ["rm"],
+            "eventName": "event",
+            "parameters": ["abc"],
+            "exceptRooms": ["sid"],
+        }
     )
     assert query(call)["filter"] == ["not ('0~L25z~c2lk' in groups)"]
 
 
 async def test_send_to_rooms_many_rooms_is_send_to_all_without_parentheses() -> None:
     [call] = await run_actions(
-        {"actionName": "sendToRooms", "namespace": "/ns", "rooms": ["rm", "rm2"], "eventName": "event",
-         "parameters": [1, "abc", {"a": 1, "b": True}], "exceptRooms": ["ex1"]}
+        {
+            "actionName": "sendToRooms",
+            "namespace": "/ns",
+            "rooms": ["rm", "rm2"],
+            "eventName": "event",
+            "parameters": [1, "abc", {"a": 1, "b": True}],
+            "exceptRooms": ["ex1"],
+        }
     )
     assert call.path == "/api/hubs/chat/:send"
     assert query(call)["filter"] == [
@@ -123,8 +135,11 @@ async def test_add_and_remove_socket_to_room_and_jwt() -> None:
 @pytest.mark.parametrize(
     ("action", "body", "filter_"),
     [
-        ({"rooms": ["socket1", "socket2"], "namespace": "/ns"}, b"41/ns,",
-         "'0~L25z~c29ja2V0MQ' in groups or '0~L25z~c29ja2V0Mg' in groups"),
+        (
+            {"rooms": ["socket1", "socket2"], "namespace": "/ns"},
+            b"41/ns,",
+            "'0~L25z~c29ja2V0MQ' in groups or '0~L25z~c29ja2V0Mg' in groups",
+        ),
         ({"rooms": ["socket1"], "namespace": "/"}, b"41", "'0~Lw~c29ja2V0MQ' in groups"),
         ({"namespace": "/ns", "closeUnderlyingConnection": True}, b'41/ns,{"close":true}', "'0~L25z~' in groups"),
     ],

@@ -74,8 +74,8 @@ async def test_abuse_protection_refuses_other_origins(client: httpx.AsyncClient,
 
 # -- §2.9 order: headers 400, lookup 404, signature 401, method 400 -------------------------------------
 @pytest.mark.parametrize(
-    "header", ["ce-connectionId", "ce-hub", "ce-type", "ce-eventName", "WebHook-Request-Origin", "ce-namespace",
-               "ce-socketId"]
+    "header",
+    ["ce-connectionId", "ce-hub", "ce-type", "ce-eventName", "WebHook-Request-Origin", "ce-namespace", "ce-socketId"],
 )
 async def test_missing_required_header_is_400(client: httpx.AsyncClient, header: str) -> None:
     sent = headers("connect")
@@ -103,8 +103,13 @@ async def test_lookup_is_case_insensitive(client: httpx.AsyncClient) -> None:
 
 @pytest.mark.parametrize(
     "signature",
-    [SIGNATURE, SIGNATURE.upper().replace("SHA256", "sha256"), f"sha256=something,{SIGNATURE}",
-     f"sha256=something, {SIGNATURE}", f"{SIGNATURE},sha256=something"],
+    [
+        SIGNATURE,
+        SIGNATURE.upper().replace("SHA256", "sha256"),
+        f"sha256=something,{SIGNATURE}",
+        f"sha256=something, {SIGNATURE}",
+        f"{SIGNATURE},sha256=something",
+    ],
 )
 async def test_signature_vector_is_accepted_in_every_position(client: httpx.AsyncClient, signature: str) -> None:
     response = await client.post(
