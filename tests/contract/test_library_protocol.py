@@ -75,6 +75,15 @@ def foo(socket: Socket) -> str:
     return "bar"
 
 
+@sio.route("upload", methods=["POST"])
+@sio.emitter_output("out")
+def upload(req: func.HttpRequest, out: func.Out[str]) -> func.HttpResponse:
+    with sio.emitter(out) as emitter:
+        emitter.to("rm").emit("uploaded", req.get_body().decode())
+        emitter.of("/").emit("count", 1)
+    return func.HttpResponse("ok")
+
+
 ROOT = Path(__file__).resolve().parents[2]
 app = func.FunctionApp()
 app.register_functions(sio)
@@ -300,3 +309,27 @@ def test_chat_join_message_typing(chat: dict[str, Any]) -> None:
         chat, "chat__chat_message-0dce084d2361", user_event("/", "s1", "chat message", "lobby", "", "a")
     )
     assert json.loads(result) == {"ack": [{"error": "text must be a non-empty string"}]} and values == []
+
+
+# -- emitting from an HTTP function ----------------------------------------------------------------------------
+
+
+def test_emitter_output_binding_and_one_write() -> None:
+    function = FUNCTIONS["upload"]
+    bindings = json.loads(function.get_function_json())["bindings"]
+    assert {"direction": "OUT", "dataType": "STRING", "type": "socketio", "name": "out", "hub": "hub"} in bindings
+    out = RecordingOut()
+    request = func.HttpRequest(method="POST", url="/api/upload", body=b"file.png")
+    response = function.get_user_function()(request, out)
+    assert response.status_code == 200
+    assert len(out.values) == 1 and isinstance(out.values[0], list)  # two actions -> one write of a list
+    first, second = parse_actions(out.values[0])
+    assert first == {
+        "actionName": "sendToRooms",
+        "namespace": "/ns",
+        "rooms": ["rm"],
+        "eventName": "uploaded",
+        "parameters": ["file.png"],
+    }  # fmt: skip  (Emitter.to excludes nobody)
+    assert second == {"actionName": "sendToNamespace", "namespace": "/", "eventName": "count", "parameters": [1]}
+    assert action_to_rest_calls(first) == [RestCall("sendToGroup", '42/ns,["uploaded","file.png"]', "0~L25z~cm0", "")]
