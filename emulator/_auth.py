@@ -1,0 +1,127 @@
+"""Access tokens: client tokens (Engine.IO handshake, protocol.md §5.1) and REST bearer tokens (§4.1)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import jwt
+
+CLIENT_PATH = "/clients/socketio/hubs/{hub}"
+_LOOPBACK = ("localhost", "127.0.0.1", "[::1]")
+
+
+class TokenError(ValueError):
+    """A refused token; the message says why without echoing the token."""
+
+
+def audience_bases(endpoint: str, request_host: str | None = None) -> set[str]:
+    """``scheme://host:port`` bases accepted in ``aud``: the configured endpoint, its loopback aliases on the same
+    port (a token minted for ``localhost`` works on ``127.0.0.1`` and back), and the Host the request used."""
+    parts = urlsplit(endpoint)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    host = (parts.hostname or "").lower()
+    hosts = {host if ":" not in host else f"[{host}]"}
+    if host in ("localhost", "127.0.0.1", "::1"):
+        hosts.update(_LOOPBACK)
+    bases = {f"{parts.scheme}://{h}:{port}" for h in hosts}
+    default = 443 if parts.scheme == "https" else 80
+    if port == default:
+        bases |= {f"{parts.scheme}://{h}" for h in hosts}
+    if request_host:
+        bases.add(f"{parts.scheme}://{request_host.lower()}")
+    return bases
+
+
+def _decode(token: str, keys: Sequence[str]) -> dict[str, Any]:
+    """Verify HS256 with either key (UTF-8 bytes of the key string), ``exp`` and ``nbf``; ``aud`` is checked by
+    the caller because the accepted values depend on the route."""
+    if not token:
+        raise TokenError("no access token")
+    last: Exception | None = None
+    for key in keys:
+        try:
+            return jwt.decode(token, key.encode("utf-8"), algorithms=["HS256"], options={"verify_aud": False}, leeway=5)
+        except jwt.ExpiredSignatureError:
+            raise TokenError("the access token has expired (exp)") from None
+        except jwt.ImmatureSignatureError:
+            raise TokenError("the access token is not valid yet (nbf/iat)") from None
+        except jwt.InvalidSignatureError as exc:
+            last = exc
+        except jwt.InvalidTokenError as exc:
+            raise TokenError(f"the access token is malformed ({exc})") from None
+    raise TokenError("the access token signature matches neither access key") from last
+
+
+def _audiences(claims: dict[str, Any]) -> list[str]:
+    aud = claims.get("aud")
+    if isinstance(aud, str):
+        return [aud]
+    if isinstance(aud, list):
+        return [a for a in aud if isinstance(a, str)]
+    return []
+
+
+def validate_client_token(token: str, keys: Sequence[str], hub: str, bases: Iterable[str]) -> dict[str, Any]:
+    """Claims of a valid client token whose ``aud`` is ``<base>/clients/socketio/hubs/<hub>`` (case-insensitive)."""
+    claims = _decode(token, keys)
+    path = CLIENT_PATH.format(hub=hub).lower()
+    wanted = {f"{b.lower()}{path}" for b in bases}
+    got = [a.rstrip("/").lower() for a in _audiences(claims)]
+    if not any(a in wanted for a in got):
+        raise TokenError(
+            f"the access token audience {got[0] if got else None!r} is not this hub's client URL "
+            f"(expected one of {sorted(wanted)})"
+        )
+    return claims
+
+
+def validate_rest_token(token: str, keys: Sequence[str], bases: Iterable[str], path: str) -> dict[str, Any]:
+    """Claims of a valid REST token whose ``aud`` is this request URL. Lenient as open-questions §4 advises: the
+    query string and percent-encoding are ignored; scheme, host, port and path must match."""
+    claims = _decode(token, keys)
+    accepted = {b.lower() for b in bases}
+    want_path = unquote(path).rstrip("/").lower()
+    for aud in _audiences(claims):
+        parts = urlsplit(aud)
+        base = f"{parts.scheme}://{parts.netloc}".lower()
+        if base in accepted and unquote(parts.path).rstrip("/").lower() == want_path:
+            return claims
+    raise TokenError("the access token audience is not this request URL")
+
+
+def make_client_token(
+    key: str,
+    endpoint: str,
+    hub: str,
+    user_id: str | None = None,
+    roles: Sequence[str] = (),
+    groups: Sequence[str] = (),
+    minutes: int = 60,
+) -> str:
+    """A client token as ``:generateToken`` returns it (HS256, aud = client URL, §3.5 claim set)."""
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "aud": endpoint.rstrip("/") + CLIENT_PATH.format(hub=hub),
+        "iat": now,
+        "nbf": now,
+        "exp": now + 60 * minutes,
+    }
+    if user_id:
+        claims["sub"] = user_id
+    if roles:
+        claims["role"] = list(roles)
+    if groups:
+        claims["webpubsub.group"] = list(groups)
+    return jwt.encode(claims, key.encode("utf-8"), algorithm="HS256")
+
+
+def claims_as_lists(claims: dict[str, Any]) -> dict[str, list[str]]:
+    """JWT claims as the connect body carries them: ``{name: [str, ...]}`` (open-questions Q3, ``jwt`` naming)."""
+    out: dict[str, list[str]] = {}
+    for name, value in claims.items():
+        values = value if isinstance(value, list) else [value]
+        out[name] = [v if isinstance(v, str) else str(v) for v in values]
+    return out

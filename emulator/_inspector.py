@@ -1,0 +1,67 @@
+"""The inspector: ``/inspector`` (HTML) and ``/inspector/api`` (JSON) — hubs, connections, sockets, rooms and the
+last upstream calls. It never shows keys, tokens or claims."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._app import EmulatorApp
+
+
+def inspector_data(app: EmulatorApp) -> dict[str, Any]:
+    return {
+        "endpoint": app.endpoint(),
+        "hubs": [hub.snapshot() for hub in app.hubs.values()],
+        "upstreamCalls": [record.as_json() for record in reversed(app.upstream.history)],
+        "settings": {
+            "upstreamTimeoutSeconds": app.config.upstream_timeout,
+            "userEventFailure": app.config.user_event_failure,
+            "hubsOnDemand": app.config.hubs_on_demand,
+            "pingInterval": app.config.ping_interval,
+            "pingTimeout": app.config.ping_timeout,
+            "maxPayload": app.config.max_payload,
+        },
+    }
+
+
+INSPECTOR_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Socket.IO emulator inspector</title>
+<style>
+ body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}
+ table{border-collapse:collapse;margin:.5em 0 1.5em}
+ td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
+ th{background:#f3f3f3} code{font-size:12px} .err{color:#b00}
+</style></head>
+<body>
+<h1>Web PubSub for Socket.IO emulator</h1>
+<p>Endpoint <code id="endpoint"></code> &middot; refreshes every 2 s &middot; JSON at
+<a href="/inspector/api">/inspector/api</a></p>
+<div id="hubs"></div>
+<h2>Recent upstream calls</h2>
+<table><thead><tr><th>time</th><th>hub</th><th>kind</th><th>event</th><th>namespace</th><th>connection</th>
+<th>status</th><th>ms</th><th>url</th><th>error</th></tr></thead><tbody id="calls"></tbody></table>
+<script>
+const esc = s => String(s ?? '').replace(/[&<>"']/g, c => ({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[c]));
+async function refresh() {
+  const data = await (await fetch('/inspector/api')).json();
+  document.getElementById('endpoint').textContent = data.endpoint;
+  document.getElementById('hubs').innerHTML = data.hubs.map(h => `
+    <h2>Hub <code>${esc(h.name)}</code></h2>
+    <p>event handler <code>${esc(h.eventHandler.urlTemplate || '(none)')}</code>,
+       system events ${esc(h.eventHandler.systemEvents.join(', ') || '(none)')},
+       user events <code>${esc(h.eventHandler.userEventPattern)}</code>,
+       anonymous ${h.allowAnonymous ? 'allowed' : 'denied'}</p>
+    <table><thead><tr><th>connection</th><th>user</th><th>transport</th><th>sockets (namespace: rooms)</th></tr></thead>
+    <tbody>${h.connections.map(c => `<tr><td><code>${esc(c.connectionId)}</code></td><td>${esc(c.userId)}</td>
+      <td>${esc(c.transport)}</td><td>${c.sockets.map(s => `<code>${esc(s.socketId)}</code> ${esc(s.namespace)}:
+      ${esc(s.rooms.join(', '))}`).join('<br>')}</td></tr>`).join('')}</tbody></table>`).join('');
+  document.getElementById('calls').innerHTML = data.upstreamCalls.map(c => `<tr><td>${esc(c.time)}</td>
+    <td>${esc(c.hub)}</td><td>${esc(c.kind)}</td><td>${esc(c.event)}</td><td>${esc(c.namespace)}</td>
+    <td><code>${esc(c.connection_id)}</code></td><td>${esc(c.status)}</td><td>${esc(c.latency_ms)}</td>
+    <td><code>${esc(c.url)}</code></td><td class="err">${esc(c.error)}</td></tr>`).join('');
+}
+refresh(); setInterval(refresh, 2000);
+</script>
+</body></html>
+"""

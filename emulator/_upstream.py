@@ -1,0 +1,229 @@
+"""Webhook calls to the event handler (protocol.md §2): abuse protection, CloudEvents headers, signatures, timeouts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from shared.protocol import signature_header
+
+log = logging.getLogger("emulator.upstream")
+
+CE_PREFIX_SYS = "azure.webpubsub.sys."
+CE_USER_MESSAGE = "azure.webpubsub.user.message"
+
+
+@dataclass(frozen=True)
+class UpstreamResult:
+    """The outcome of one blocking webhook: ``ok`` iff 2xx; ``error`` is a sentence fit for a client message."""
+
+    status: int | None
+    body: str
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class CallRecord:
+    """One upstream call as the inspector shows it (no keys: the URL loses its query, e.g. ``?code=``)."""
+
+    time: str
+    hub: str
+    event: str
+    kind: str
+    url: str
+    connection_id: str
+    namespace: str
+    status: int | None
+    latency_ms: float
+    error: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class _Validation:
+    ok_until: float = 0.0
+    retry_at: float = 0.0
+    backoff: float = 1.0
+    last_error: str | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+def _header(value: str) -> bytes:
+    # Event names and user ids may be non-ASCII; send UTF-8 bytes rather than failing the call.
+    return value.encode("utf-8")
+
+
+class Upstream:
+    """Sends webhooks with a pooled ``httpx.AsyncClient`` and keeps the last N calls for the inspector."""
+
+    def __init__(
+        self,
+        *,
+        origin: str,
+        keys: tuple[str, ...],
+        timeout: float,
+        validation_timeout: float,
+        validation_ttl: float,
+        history_size: int,
+    ) -> None:
+        self.origin = origin
+        self._keys = keys
+        self.timeout = timeout
+        self.validation_timeout = validation_timeout
+        self.validation_ttl = validation_ttl
+        self.history: deque[CallRecord] = deque(maxlen=history_size)
+        self._validations: dict[str, _Validation] = {}
+        self._client = httpx.AsyncClient(
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50), follow_redirects=False
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def _validate(self, url: str) -> str | None:
+        """Abuse-protection handshake (§2.2, open-questions (d)): OPTIONS, then GET if OPTIONS is 404/405; needs a
+        2xx and ``WebHook-Allowed-Origin`` of ``*`` or our origin. A success is reused for ``validation_ttl``;
+        a failure backs off from 1 s, doubling up to 60 s. Returns an error sentence or None."""
+        state = self._validations.setdefault(url, _Validation())
+        async with state.lock:
+            now = time.monotonic()
+            if now < state.ok_until:
+                return None
+            if now < state.retry_at and state.last_error:
+                return state.last_error
+            headers = {"WebHook-Request-Origin": self.origin, "ce-awpsversion": "1.0"}
+            error: str | None = None
+            try:
+                response = await self._client.options(url, headers=headers, timeout=self.validation_timeout)
+                if response.status_code in (404, 405):
+                    response = await self._client.get(url, headers=headers, timeout=self.validation_timeout)
+                allowed = {o.strip().lower() for o in response.headers.get("WebHook-Allowed-Origin", "").split(",")}
+                if not 200 <= response.status_code < 300:
+                    error = f"abuse-protection validation of {_redact(url)} returned {response.status_code}"
+                elif "*" not in allowed and self.origin.lower() not in allowed:
+                    error = (
+                        f"abuse-protection validation of {_redact(url)} did not allow origin {self.origin!r} "
+                        "(missing WebHook-Allowed-Origin)"
+                    )
+            except httpx.TimeoutException:
+                error = f"abuse-protection validation of {_redact(url)} timed out after {self.validation_timeout:g} s"
+            except httpx.HTTPError as exc:
+                error = f"abuse-protection validation of {_redact(url)} failed: {type(exc).__name__}: {exc}"
+            if error is None:
+                state.ok_until, state.backoff, state.last_error = now + self.validation_ttl, 1.0, None
+            else:
+                log.warning("%s", error)
+                state.retry_at, state.last_error = now + state.backoff, error
+                state.backoff = min(state.backoff * 2, 60.0)
+            return error
+
+    def _headers(
+        self,
+        *,
+        hub: str,
+        event_type: str,
+        event_name: str,
+        connection_id: str,
+        namespace: str,
+        socket_id: str,
+        user_id: str | None,
+        content_type: str,
+    ) -> dict[str, bytes]:
+        headers = {
+            "WebHook-Request-Origin": self.origin,
+            "Content-Type": content_type,
+            "ce-specversion": "1.0",
+            "ce-type": event_type,
+            "ce-source": f"/hubs/{hub}/client/{connection_id}",
+            "ce-id": uuid.uuid4().hex,
+            "ce-time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "ce-signature": signature_header(self._keys, connection_id),
+            "ce-connectionId": connection_id,
+            "ce-hub": hub,
+            "ce-eventName": event_name,
+            "ce-namespace": namespace,
+            "ce-socketId": socket_id,
+            "ce-awpsversion": "1.0",
+        }
+        if user_id:
+            headers["ce-userId"] = user_id
+        return {k: _header(v) for k, v in headers.items()}
+
+    async def call(
+        self,
+        url: str,
+        *,
+        hub: str,
+        kind: str,
+        event_name: str,
+        connection_id: str,
+        namespace: str,
+        socket_id: str,
+        user_id: str | None,
+        body: bytes,
+        content_type: str,
+    ) -> UpstreamResult:
+        """POST one event; never raises. ``kind`` is ``connect``/``connected``/``disconnected``/``message``."""
+        started = time.monotonic()
+        status: int | None = None
+        text = ""
+        error = await self._validate(url)
+        if error is None:
+            event_type = CE_USER_MESSAGE if kind == "message" else CE_PREFIX_SYS + kind
+            headers = self._headers(
+                hub=hub,
+                event_type=event_type,
+                event_name=event_name,
+                connection_id=connection_id,
+                namespace=namespace,
+                socket_id=socket_id,
+                user_id=user_id,
+                content_type=content_type,
+            )
+            try:
+                response = await self._client.post(url, content=body, headers=headers, timeout=self.timeout)
+                status, text = response.status_code, response.text
+                if not 200 <= status < 300:
+                    error = f"the {event_name!r} event handler returned {status}"
+            except httpx.TimeoutException:
+                error = f"the {event_name!r} event handler did not answer within {self.timeout:g} s"
+            except httpx.HTTPError as exc:
+                error = f"the {event_name!r} event handler could not be reached ({type(exc).__name__}: {exc})"
+        latency = (time.monotonic() - started) * 1000
+        self.history.append(
+            CallRecord(
+                time=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+                hub=hub,
+                event=event_name,
+                kind=kind,
+                url=_redact(url),
+                connection_id=connection_id,
+                namespace=namespace,
+                status=status,
+                latency_ms=round(latency, 2),
+                error=error,
+            )
+        )
+        if error:
+            log.warning("upstream %s %s [%s %s]: %s", kind, event_name, hub, namespace, error)
+        return UpstreamResult(status=status, body=text, error=error)
