@@ -10,9 +10,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from types import TracebackType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ._errors import SiolessError, UnsupportedError
+
+if TYPE_CHECKING:
+    from ._socket import Socket
 
 Action = dict[str, Any]
 
@@ -232,6 +235,15 @@ class Emitter(BroadcastOperator):
     def of(self, namespace: str) -> Emitter:
         """An emitter for another namespace that writes into the same action list."""
         return Emitter(namespace, hub=self.hub, out=self._out, _actions=self._actions)
+
+    def socket(self, socket_id: str) -> Socket:
+        """Another socket of this namespace, by id, writing into the same actions (python-socketio's
+        ``enter_room(sid, room)`` is ``emitter.socket(sid).join(room)``)."""
+        from ._socket import Socket  # a cycle at import time otherwise; cheap after the first call
+
+        if not isinstance(socket_id, str) or not socket_id:
+            raise ValueError(f"socket id must be a non-empty string, got {socket_id!r}.")
+        return Socket(socket_id, self._namespace, self.hub or "", actions=self._actions)
 
     def output_value(self) -> str | list[Action] | None:
         return encode_output(self._actions)

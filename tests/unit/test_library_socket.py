@@ -175,3 +175,13 @@ def test_wildcard_namespace_is_refused() -> None:
         Emitter("*")
     with pytest.raises(ValueError, match="starting with '/'"):
         Emitter("ns")
+
+
+def test_other_sockets_by_id_share_the_actions() -> None:
+    s = socket("/ns")
+    s.server.socket("other").join("r")
+    s.server.socket("other").emit("hi")
+    assert [a["socketId"] for a in s.actions] == ["other", "other"]
+    assert s.actions[0] == {"actionName": "addSocketToRoom", "namespace": "/ns", "socketId": "other", "room": "r"}
+    with pytest.raises(ValueError, match="socket id"):
+        s.server.socket("")
