@@ -8,6 +8,7 @@ run; prints microseconds per event and the ratio. Run: .venv/bin/python benchmar
 from __future__ import annotations
 
 import json
+import logging
 import statistics
 import sys
 import timeit
@@ -78,6 +79,7 @@ def per_event_us(fn: Any, number: int, repeat: int) -> float:
 
 
 def main() -> None:
+    logging.getLogger().setLevel(logging.ERROR)  # get_functions() warns about auth levels on non-HTTP apps
     app = func.FunctionApp()
     app.register_functions(sio)
     (function,) = app.get_functions()
