@@ -400,7 +400,9 @@ class Hub:
         return [c for c in self.connections.values() if c.user_id == user_id]
 
     async def deliver(self, targets: Iterable[Connection], text: str, pkt: sio_packet.Packet) -> int:
-        """Send one Socket.IO packet (already parsed; ``text`` without the Engine.IO ``4``) to connections. A DISCONNECT tears the targeted sockets
+        """Send one Socket.IO packet (parsed; ``text`` lacks the Engine.IO ``4``) to connections.
+
+        A DISCONNECT tears the targeted sockets
         down (open-questions Q5): ``41[ns,]`` without payload goes to the client, groups are left,
         ``disconnected`` fires; ``{"close":true}`` closes the Engine.IO connection too."""
         count = 0

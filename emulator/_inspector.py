@@ -42,7 +42,8 @@ INSPECTOR_HTML = """<!doctype html>
 <table><thead><tr><th>time</th><th>hub</th><th>kind</th><th>event</th><th>namespace</th><th>connection</th>
 <th>status</th><th>ms</th><th>url</th><th>error</th></tr></thead><tbody id="calls"></tbody></table>
 <script>
-const esc = s => String(s ?? '').replace(/[&<>"']/g, c => ({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[c]));
+const ENT = {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'};
+const esc = s => String(s ?? '').replace(/[&<>"']/g, c => ENT[c]);
 async function refresh() {
   const data = await (await fetch('/inspector/api')).json();
   document.getElementById('endpoint').textContent = data.endpoint;

@@ -45,7 +45,7 @@ async def test_python_client_connects_emits_and_gets_ack(emulator, fresh, mode):
                     break
                 await asyncio.sleep(0.05)
         assert client.transport() == ("polling" if mode == "polling" else "websocket")
-    fresh.wait_for(lambda r: r.event == "disconnected" and r.headers["ce-namespace"] == "/ns")
+    await fresh.wait(lambda r: r.event == "disconnected" and r.headers["ce-namespace"] == "/ns")
 
 
 @pytest.mark.skipif(not node_available(), reason="node and node_modules/socket.io-client are needed")
@@ -65,13 +65,13 @@ async def test_node_client_connects_emits_and_gets_ack(emulator, fresh, mode):  
     assert "connect" in kinds, lines
     assert kinds["ack"]["ack"] == {"echo": ["hi", 3], "event": "say"}
     assert kinds["transport"]["name"] == ("polling" if mode == "polling" else "websocket")
-    message = fresh.wait_for(lambda r: r.event == "say")
+    message = await fresh.wait(lambda r: r.event == "say")
     assert message.body == b'42/chat,0["say","hi",3]'
     assert message.headers["ce-socketid"] == kinds["connect"]["id"]
 
 
 def _forged(
-    emulator,
+    emu,
     *,
     key: str,
     aud_path: str = CLIENT_PATH.format(hub="chat"),
@@ -79,7 +79,7 @@ def _forged(
     base: str | None = None,
 ) -> str:
     now = int(time.time())
-    claims = {"aud": (base or emulator.endpoint) + aud_path, "iat": now - 10, "exp": now + exp_delta, "sub": "eve"}
+    claims = {"aud": (base or emu.endpoint) + aud_path, "iat": now - 10, "exp": now + exp_delta, "sub": "eve"}
     return jwt.encode(claims, key.encode(), algorithm="HS256")
 
 
@@ -125,7 +125,7 @@ async def test_node_client_with_bad_token_gets_connect_error(emulator, fresh):  
 async def test_anonymous_only_where_allowed(emulator, fresh):  # noqa: F811
     async with py_client(emulator, hub="open", transports=["websocket"]) as client:
         assert await client.call("ping", timeout=5) == {"echo": None, "event": "ping"}
-    connect = fresh.wait_for(lambda r: r.event == "connect")
+    connect = await fresh.wait(lambda r: r.event == "connect")
     assert "ce-userid" not in connect.headers and connect.json()["claims"] == {}
     with pytest.raises((socketio.exceptions.ConnectionError, RuntimeError)):
         async with py_client(emulator, hub="chat", transports=["websocket"], wait_timeout=3):
