@@ -79,7 +79,11 @@ def main(argv: list[str] | None = None) -> int:
     except (AppLoadError, FunctionLoadError, SettingsError, RouteError) as exc:
         log.error("The app in %s cannot be loaded: %s", app_dir, exc)
         return 2
-    sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on sockets whose proto is TCP, and without it
+    # a response written as headers + body waits ~40 ms for the client's delayed ACK (Nagle).
+    sock = socket.socket(
+        socket.AF_INET6 if ":" in args.host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP
+    )
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((args.host, args.port))

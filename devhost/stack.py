@@ -275,6 +275,10 @@ def _banner(stack: Stack, app_dir: Path) -> str:
         blob, queue, table = stack.azurite_ports
         where = stack.azurite_location or "memory"
         lines.append(f"  Azurite:       blob {blob}, queue {queue}, table {table} (data in {where})")
+    pids = [f"{p.name} {p.pid}" for p in stack.processes]
+    if stack.emulator is not None:
+        pids.insert(-1, f"emulator {stack.emulator.pid}")
+    lines.append(f"  PIDs:          {', '.join(pids)}")
     lines.append("Press Ctrl-C to stop.")
     return "\n".join(lines)
 

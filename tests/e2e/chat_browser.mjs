@@ -53,7 +53,7 @@ try {
     const path = join(artifacts, `chat-${name}.png`);
     shots.push((await page.screenshot({ path })).toString("base64"));
   }
-  const both = await (await browser.newContext({ viewport: { width: 1560, height: 540 } })).newPage();
+  const both = await (await browser.newContext({ viewport: { width: 1600, height: 540 } })).newPage();
   await both.setContent(
     `<body style="margin:0;display:flex;gap:20px;background:#333">` +
       shots.map((b64) => `<img style="display:block" src="data:image/png;base64,${b64}">`).join("") +

@@ -1,0 +1,146 @@
+"""``python -m devhost.stack``: starts Azurite + emulator + dev host, prints URLs and PIDs, stops all on Ctrl-C;
+a busy port or a missing tool gives a clear message."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from devhost.stack import StackError, check_tools
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone for our purposes (its parent has not reaped it yet).
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+def test_stack_command_runs_and_stops_everything_on_ctrl_c() -> None:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "devhost.stack",
+            "--devhost-port",
+            "0",
+            "--emulator-port",
+            "0",
+            "--azurite-ports",
+            "0,0,0",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 40
+        assert process.stdout is not None
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line.rstrip())
+            if line.startswith("Press Ctrl-C"):
+                break
+        text = "\n".join(lines)
+        assert "sioless local stack is up." in text, text
+        chat = re.search(r"Chat sample:\s+(http://\S+/api/chat)", text)
+        inspector = re.search(r"inspector (http://\S+/inspector)", text)
+        assert chat and inspector, text
+        assert httpx.get(chat.group(1), timeout=5).status_code == 200
+        assert httpx.get(inspector.group(1), timeout=5).status_code == 200
+        pids = [int(pid) for pid in re.findall(r"\b(?:azurite|emulator|devhost) (\d+)", text.split("PIDs:")[1])]
+        assert len(pids) == 3 and all(_alive(pid) for pid in pids)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(20) == 0
+        assert not [pid for pid in pids if _alive(pid)]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_busy_port_is_a_clear_message() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "devhost.stack",
+                "--devhost-port",
+                str(port),
+                "--emulator-port",
+                "0",
+                "--no-azurite",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        )
+    assert run.returncode == 1
+    assert f"Port {port} (dev host) is already in use" in run.stderr
+    assert "--devhost-port" in run.stderr
+
+
+def test_devhost_busy_port_is_a_clear_message() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        run = subprocess.run(
+            [sys.executable, "-m", "devhost", "--app-dir", str(ROOT / "tests/fixtures/apps/raw"), "--port", str(port)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        )
+    assert run.returncode == 3
+    assert f"Cannot listen on 127.0.0.1:{port}" in run.stdout
+
+
+def test_devhost_refuses_a_broken_app_with_the_worker_message(tmp_path: Path) -> None:
+    (tmp_path / "function_app.py").write_text("import azure.functions as func\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "devhost", "--app-dir", str(tmp_path), "--port", "0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    assert run.returncode == 2
+    assert "Could not find top level function app instances in function_app.py." in run.stdout
+
+
+def test_missing_tools_are_named(tmp_path: Path) -> None:
+    with pytest.raises(StackError, match=r"Azurite .* is not installed \(run `make setup`"):
+        check_tools(tmp_path, azurite=True)
+    check_tools(tmp_path, azurite=False)  # Python side present: no error
