@@ -152,9 +152,9 @@ def action_to_rest_calls(action: Mapping[str, Any]) -> list[RestCall]:
     if name in ("addSocketToRoom", "removeSocketFromRoom"):
         socket_id = _string(action, "socketId", name)
         room = _string(action, "room", name)
-        body = {"groups": [group_name(namespace, room)], "filter": _in_groups(group_name(namespace, socket_id))}
+        groups_body = {"groups": [group_name(namespace, room)], "filter": _in_groups(group_name(namespace, socket_id))}
         operation: RestOperation = "addToGroups" if name == "addSocketToRoom" else "removeFromGroups"
-        return [RestCall(operation, body, content_type="application/json")]
+        return [RestCall(operation, groups_body, content_type="application/json")]
     # disconnectSockets
     rooms = _string_list(action, "rooms", name)
     close = action.get("closeUnderlyingConnection", False)
