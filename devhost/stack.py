@@ -130,6 +130,38 @@ def storage_connection_string(blob: int, queue: int, table: int, host: str = "12
     )
 
 
+def start_azurite(
+    ports: tuple[int, int, int] = (0, 0, 0),
+    location: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 30.0,
+) -> ManagedProcess:
+    """Start Azurite (blob, queue, table; 0 = ephemeral port; ``location`` None = in memory) and wait for it.
+
+    ``.ready["ports"]`` holds the three ports; ``storage_connection_string(*ports)`` connects to it.
+    """
+    ports = tuple(p or free_port() for p in ports)  # type: ignore[assignment]
+    cmd = ["node", str(REPO / AZURITE_JS), "--silent", "--disableTelemetry", "--skipApiVersionCheck"]
+    if location is not None:
+        location.mkdir(parents=True, exist_ok=True)
+        cmd += ["--location", str(location)]
+    else:
+        cmd += ["--inMemoryPersistence"]
+    for service, port in zip(("blob", "queue", "table"), ports, strict=True):
+        cmd += [f"--{service}Host", "127.0.0.1", f"--{service}Port", str(port)]
+    azurite = ManagedProcess("azurite", _popen(cmd, REPO, dict(os.environ) if env is None else env))
+    azurite.pump(None)
+    deadline = time.monotonic() + timeout
+    while not all(_accepts(p) for p in ports):
+        if azurite.process.poll() is not None or time.monotonic() > deadline:
+            time.sleep(0.2)
+            azurite.stop()
+            raise StackError("Azurite did not start:\n" + "\n".join(azurite.output[-20:]))
+        time.sleep(0.05)
+    azurite.ready = {"ports": ports}
+    return azurite
+
+
 @dataclass
 class Stack:
     """Azurite (optional) + emulator + dev host for one app folder. Ports 0 = ephemeral."""
@@ -144,6 +176,7 @@ class Stack:
     extra_env: dict[str, str] = field(default_factory=dict)
     startup_timeout: float = 30.0
     processes: list[ManagedProcess] = field(default_factory=list)
+    _devhost_env: dict[str, str] = field(default_factory=dict, repr=False)
     emulator: Any = None
     connection_string: str = ""
     storage: str = ""
@@ -192,27 +225,10 @@ class Stack:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
         env["PYTHONUNBUFFERED"] = "1"
         if self.azurite_ports is not None:
-            ports = tuple(p or free_port() for p in self.azurite_ports)
-            cmd = ["node", str(REPO / AZURITE_JS), "--silent", "--disableTelemetry", "--skipApiVersionCheck"]
-            if self.azurite_location is not None:
-                self.azurite_location.mkdir(parents=True, exist_ok=True)
-                cmd += ["--location", str(self.azurite_location)]
-            else:
-                cmd += ["--inMemoryPersistence"]
-            for service, port in zip(("blob", "queue", "table"), ports, strict=True):
-                cmd += [f"--{service}Host", "127.0.0.1", f"--{service}Port", str(port)]
-            azurite = ManagedProcess("azurite", _popen(cmd, REPO, env))
-            azurite.pump(None)
+            azurite = start_azurite(self.azurite_ports, self.azurite_location, env, self.startup_timeout)
             self.processes.append(azurite)
-            deadline = time.monotonic() + self.startup_timeout
-            while not all(_accepts(p) for p in ports):
-                if azurite.process.poll() is not None or time.monotonic() > deadline:
-                    time.sleep(0.2)
-                    raise StackError("Azurite did not start:\n" + "\n".join(azurite.output[-20:]))
-                time.sleep(0.05)
-            azurite.ready = {"ports": ports}
-            self.azurite_ports = ports  # type: ignore[assignment]
-            self.storage = storage_connection_string(*ports)
+            self.azurite_ports = azurite.ready["ports"]
+            self.storage = storage_connection_string(*self.azurite_ports)
 
         from emulator.testing import start_emulator
 
@@ -231,13 +247,54 @@ class Stack:
         dev_env = dict(env, WebPubSubForSocketIOConnectionString=self.connection_string)
         if self.storage:
             dev_env["AzureWebJobsStorage"] = self.storage
+        self._devhost_env = dev_env
+        self._start_devhost()
+
+    def _start_devhost(self) -> None:
         cmd = [sys.executable, "-u", "-m", "devhost", "--app-dir", str(self.app_dir), "--port", str(self.devhost_port)]
         if self.function_timeout is not None:
             cmd += ["--function-timeout", str(self.function_timeout)]
-        devhost = ManagedProcess("devhost", _popen(cmd, REPO, dev_env))
+        devhost = ManagedProcess("devhost", _popen(cmd, REPO, self._devhost_env))
         devhost.pump("DEVHOST_READY")
         self.processes.append(devhost)
         devhost.wait_ready(self.startup_timeout)
+
+    def _process(self, name: str) -> ManagedProcess:
+        found = [p for p in self.processes if p.name == name and p.process.poll() is None]
+        if not found:
+            raise StackError(f"no running {name} in this stack")
+        return found[-1]
+
+    def stop_devhost(self) -> None:
+        """Stop only the dev host (the emulator keeps its client connections); ``start_devhost`` brings it back."""
+        devhost = self._process("devhost")
+        devhost.stop()
+        self.processes.remove(devhost)
+
+    def start_devhost(self) -> None:
+        """Start the dev host again on the same port, with the same settings."""
+        deadline = time.monotonic() + self.startup_timeout
+        while not port_is_free(self.devhost_port):
+            if time.monotonic() > deadline:
+                raise StackError(f"port {self.devhost_port} is still busy; cannot restart the dev host")
+            time.sleep(0.05)
+        self._start_devhost()
+
+    def restart_devhost(self) -> None:
+        self.stop_devhost()
+        self.start_devhost()
+
+    def stop_azurite(self) -> None:
+        """Stop only Azurite (to test storage outages); ``start_azurite`` brings it back on the same ports."""
+        azurite = self._process("azurite")
+        azurite.stop()
+        self.processes.remove(azurite)
+
+    def start_azurite(self) -> None:
+        if self.azurite_ports is None:
+            raise StackError("this stack runs without Azurite")
+        azurite = start_azurite(self.azurite_ports, self.azurite_location, None, self.startup_timeout)
+        self.processes.insert(0, azurite)
 
     def outputs(self) -> dict[str, list[str]]:
         result = {p.name: p.output for p in self.processes}

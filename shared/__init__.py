@@ -16,14 +16,17 @@ from ._errors import AckError, ConnectRefused, SiolessError, UnsupportedError
 from ._names import function_name
 from ._request import ClientCertificate, ConnectRequest, Headers, MultiValueMap
 from ._socket import Socket
+from ._sockets import UnknownSocketError
+from ._storage import StorageError, configure_storage
 
 
 def __getattr__(name: str) -> _Any:
-    # `shared.protocol` is imported on first use: handlers rarely need it, and cold start counts.
-    if name == "protocol":
+    # `shared.protocol`, `.presence` and `.sessions` are imported on first use: handlers rarely need them, and
+    # cold start counts.
+    if name in ("protocol", "presence", "sessions"):
         import importlib
 
-        return importlib.import_module(".protocol", __name__)
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -31,6 +34,7 @@ __all__ = [
     "AckError",
     "BroadcastOperator",
     "ClientCertificate",
+    "configure_storage",
     "ConnectRefused",
     "ConnectRequest",
     "Emitter",
@@ -38,9 +42,13 @@ __all__ = [
     "HandlerSpec",
     "Headers",
     "MultiValueMap",
+    "presence",
     "protocol",
+    "sessions",
     "SiolessError",
     "Socket",
     "SocketIOBlueprint",
+    "StorageError",
+    "UnknownSocketError",
     "UnsupportedError",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
@@ -12,6 +13,7 @@ from ._dispatch import HandlerSpec, Kind, arity, run_async, run_sync
 from ._emitter import Emitter, OutputLike, check_namespace
 from ._errors import UnsupportedError
 from ._names import function_name
+from ._tracking import Tracking, default_handler
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,11 +32,19 @@ _NEVER_DELIVERED = {
 }
 
 
-def _make_wrapper(spec: HandlerSpec) -> Callable[..., Any]:
+def _make_wrapper(spec: HandlerSpec, replaceable: bool = False) -> Callable[..., Any]:
     # Parameter names must equal the binding names exactly, with `str` / `func.Out[str]` / `str` annotations
     # (functions.md §1.8). The annotations are set as real objects so typing.get_type_hints sees types.
     wrapper: Callable[..., Any]
-    if spec.is_async:
+    if replaceable:
+        # A tracked blueprint's default connect/disconnect: the app may swap in a sync or async handler later.
+
+        async def wrapper(sio, out):  # type: ignore[no-untyped-def]
+            if spec.is_async:
+                return await run_async(spec, sio, out)
+            return await asyncio.to_thread(run_sync, spec, sio, out)
+
+    elif spec.is_async:
 
         async def wrapper(sio, out):  # type: ignore[no-untyped-def]
             return await run_async(spec, sio, out)
@@ -68,13 +78,19 @@ class SocketIOBlueprint(func.Blueprint):
     The decorators return the handler unchanged, so it stays callable in tests.
     """
 
-    def __init__(self, hub: str, namespace: str = "/") -> None:
+    def __init__(self, hub: str, namespace: str = "/", *, sessions: bool = False, presence: bool = False) -> None:
         super().__init__()
         if not isinstance(hub, str) or not hub or "*" in hub:
             raise ValueError(f"hub must be a non-empty hub name, got {hub!r}.")
         self.hub = hub
         self.namespace = check_namespace(namespace)
         self._specs: dict[tuple[str, str, str], HandlerSpec] = {}
+        # sessions/presence (docs/state.md): the store must see every connect and disconnect, so each namespace
+        # gets default connect/disconnected functions that @on_connect/@on_disconnect replace.
+        self.tracking = Tracking(bool(sessions), bool(presence)) if sessions or presence else None
+        self._tracked: set[str] = set()
+        if self.tracking is not None:
+            self._track(self.namespace)
 
     @property
     def handlers(self) -> list[HandlerSpec]:
@@ -83,11 +99,25 @@ class SocketIOBlueprint(func.Blueprint):
 
     # -- registration ------------------------------------------------------------------------------------------
 
+    def _track(self, ns: str) -> None:
+        self._tracked.add(ns.casefold())
+        self._register("connect", "connect", ns, default_handler("connect"))
+        self._register("disconnected", "disconnected", ns, default_handler("disconnected"))
+
     def _register(self, kind: Kind, event: str, namespace: str | None, handler: Callable[..., Any]) -> None:
         ns = self.namespace if namespace is None else check_namespace(namespace)
+        if self.tracking is not None and ns.casefold() not in self._tracked:
+            self._track(ns)
         # The extension keys listeners by (hub, namespace, type, eventName) case-insensitively and refuses
         # duplicates ("Duplicated binding attribute find"); refuse them here, where the line number helps.
         key = (ns.casefold(), "user" if kind == "event" else "sys", event.casefold())
+        existing = self._specs.get(key)
+        if existing is not None and getattr(existing.handler, "sioless_default", False):
+            required, maximum = arity(handler, kind, event)
+            replacement = HandlerSpec(kind, self.hub, ns, event, existing.function_name, handler, required, maximum)
+            for slot in ("handler", "min_args", "max_args", "label"):
+                setattr(existing, slot, getattr(replacement, slot))
+            return
         if key in self._specs:
             other = self._specs[key].handler
             raise ValueError(
@@ -105,8 +135,9 @@ class SocketIOBlueprint(func.Blueprint):
             handler=handler,
             min_args=required,
             max_args=maximum,
+            tracking=self.tracking,
         )
-        wrapper = _make_wrapper(spec)
+        wrapper = _make_wrapper(spec, replaceable=getattr(handler, "sioless_default", False))
         builder = self.generic_output_binding(
             arg_name=OUTPUT_ARG, type="socketio", data_type=DataType.STRING, hub=self.hub
         )(wrapper)

@@ -12,6 +12,7 @@ The result conventions (docs/api.md "Results and errors"):
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import logging
@@ -23,6 +24,7 @@ from ._emitter import Action, OutputLike, encode_output, json_error
 from ._errors import AckError, ConnectRefused, SiolessError
 from ._request import ConnectRequest, TriggerDataError
 from ._socket import Socket
+from ._tracking import Tracking
 
 logger = logging.getLogger("sioless")
 
@@ -35,7 +37,18 @@ _CONNECT_OK = '{"statusCode": 200}'
 class HandlerSpec:
     """A registered handler and what the wrapper needs to call it (read-only by convention)."""
 
-    __slots__ = ("kind", "hub", "namespace", "event", "function_name", "handler", "min_args", "max_args", "label")
+    __slots__ = (
+        "kind",
+        "hub",
+        "namespace",
+        "event",
+        "function_name",
+        "handler",
+        "min_args",
+        "max_args",
+        "label",
+        "tracking",
+    )
 
     def __init__(
         self,
@@ -47,6 +60,7 @@ class HandlerSpec:
         handler: Callable[..., Any],
         min_args: int,
         max_args: float,
+        tracking: Tracking | None = None,
     ) -> None:
         self.kind = kind
         self.hub = hub
@@ -58,6 +72,7 @@ class HandlerSpec:
         self.max_args = max_args  # math.inf with *args
         name = getattr(handler, "__qualname__", repr(handler))
         self.label = f"{name}() for {'event' if kind == 'event' else 'system event'} {event!r}"
+        self.tracking = tracking  # sessions/presence hooks (docs/state.md), None when off
 
     def __repr__(self) -> str:
         return f"HandlerSpec({self.kind!r}, hub={self.hub!r}, namespace={self.namespace!r}, event={self.event!r})"
@@ -235,12 +250,16 @@ def run_sync(spec: HandlerSpec, raw: Any, out: OutputLike) -> str:
     try:
         try:
             socket, args = _prepare(spec, raw, actions)
+            if spec.tracking is not None:
+                spec.tracking.before(spec.kind, socket, raw)
             result = spec.handler(socket, *args)
             if inspect.isawaitable(result):
                 close = getattr(result, "close", None)
                 if close is not None:
                     close()
                 raise TypeError(f"{spec.label} returned an awaitable from a sync function; declare it async def")
+            if spec.tracking is not None:
+                spec.tracking.after(spec.kind, socket, actions, result)
         except Exception as exc:
             return _failure(spec, exc, out, actions)
         return _success(spec, result, actions, out)
@@ -253,7 +272,11 @@ async def run_async(spec: HandlerSpec, raw: Any, out: OutputLike) -> str:
     try:
         try:
             socket, args = _prepare(spec, raw, actions)
+            if spec.tracking is not None:  # storage calls: in a thread, never on the worker's loop
+                await asyncio.to_thread(spec.tracking.before, spec.kind, socket, raw)
             result = await spec.handler(socket, *args)
+            if spec.tracking is not None:
+                await asyncio.to_thread(spec.tracking.after, spec.kind, socket, actions, result)
         except Exception as exc:
             return _failure(spec, exc, out, actions)
         return _success(spec, result, actions, out)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import asyncio
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from . import _tracking
 from ._emitter import Action, BroadcastOperator, Emitter, check_event, room_list
 from ._errors import UnsupportedError
 
@@ -124,6 +126,31 @@ class Socket:
                 "closeUnderlyingConnection": close,
             }
         )
+
+    # -- sessions (SocketIOBlueprint(hub, sessions=True); docs/state.md) ----------------------------------------
+
+    def get_session(self) -> dict[str, Any]:
+        """This socket's session dict (read from storage once per invocation; blocking: in ``async def``
+        handlers use ``await socket.get_session_async()``)."""
+        return _tracking.get_session(self)
+
+    def save_session(self, data: Mapping[str, Any]) -> None:
+        """Replace this socket's session (in a connect handler it is stored once the socket is accepted)."""
+        _tracking.save_session(self, data)
+
+    async def get_session_async(self) -> dict[str, Any]:
+        return await asyncio.to_thread(_tracking.get_session, self)
+
+    async def save_session_async(self, data: Mapping[str, Any]) -> None:
+        await asyncio.to_thread(_tracking.save_session, self, data)
+
+    @property
+    def user_id(self) -> str | None:
+        """The user id the socket connected with (token ``sub``), kept by the session store; None if absent."""
+        return _tracking.user_id(self)
+
+    async def get_user_id_async(self) -> str | None:
+        return await asyncio.to_thread(_tracking.user_id, self)
 
     def __repr__(self) -> str:
         return f"Socket(id={self.id!r}, namespace={self.namespace!r}, hub={self.hub!r})"

@@ -8,6 +8,7 @@ EXPECTED = [
     "AckError",
     "BroadcastOperator",
     "ClientCertificate",
+    "configure_storage",
     "ConnectRefused",
     "ConnectRequest",
     "Emitter",
@@ -15,10 +16,14 @@ EXPECTED = [
     "HandlerSpec",
     "Headers",
     "MultiValueMap",
+    "presence",
     "protocol",
+    "sessions",
     "SiolessError",
     "Socket",
     "SocketIOBlueprint",
+    "StorageError",
+    "UnknownSocketError",
     "UnsupportedError",
 ]
 

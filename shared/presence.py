@@ -1,0 +1,116 @@
+"""Who is connected, and who is in which room, kept in Azure Tables (docs/state.md "Presence").
+
+``SocketIOBlueprint(hub, presence=True)`` maintains it: a socket is added when its connect handler accepts,
+its ``socket.join``/``socket.leave`` calls are recorded when the handler returns, and it is removed (with every
+membership) at disconnect. Rooms are the ones the app joins; a socket's own room and the namespace are implicit.
+Queries are strongly consistent reads of one table partition; each has an ``a``-prefixed coroutine twin.
+
+Counting across instances: a count taken later sees every change finished before it started, so when several
+counts are broadcast concurrently, the one taken last is right; ``snapshot`` returns the count with the time it
+was taken, for clients that keep the newest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+
+from . import _sockets
+from ._sockets import UnknownSocketError
+from ._storage import StorageError
+
+
+def sockets(hub: str, namespace: str = "/") -> list[str]:
+    """Ids of the sockets connected to the namespace."""
+    return _sockets.sockets(hub, namespace)
+
+
+def count(hub: str, namespace: str = "/", room: str | None = None) -> int:
+    """How many sockets are connected to the namespace (or are in ``room``)."""
+    return len(members(hub, namespace, room) if room is not None else sockets(hub, namespace))
+
+
+def snapshot(hub: str, namespace: str = "/", room: str | None = None) -> tuple[int, float]:
+    """``(count, taken_at)``: ``taken_at`` (seconds since the epoch) is read before the query starts."""
+    taken_at = time.time()
+    return count(hub, namespace, room), taken_at
+
+
+def members(hub: str, namespace: str = "/", room: str = "") -> list[str]:
+    """Ids of the sockets in ``room``."""
+    if not isinstance(room, str) or not room:
+        raise ValueError(f"room must be a non-empty string, got {room!r}")
+    return _sockets.members(hub, namespace, room)
+
+
+def rooms(hub: str, namespace: str, socket_id: str) -> list[str]:
+    """The rooms the socket joined (not its own room); [] for an unknown socket."""
+    return _sockets.rooms_of(hub, namespace, socket_id)
+
+
+def is_connected(hub: str, namespace: str, socket_id: str) -> bool:
+    try:
+        _sockets.socket_entity(hub, namespace, socket_id)
+    except UnknownSocketError:
+        return False
+    return True
+
+
+def join(hub: str, namespace: str, socket_id: str, rooms: str | Iterable[str]) -> None:
+    """Record memberships made outside a handler (pair it with the ``addSocketToRoom`` action you send)."""
+    _sockets.join_rooms(hub, namespace, socket_id, [rooms] if isinstance(rooms, str) else rooms)
+
+
+def leave(hub: str, namespace: str, socket_id: str, rooms: str | Iterable[str]) -> None:
+    _sockets.leave_rooms(hub, namespace, socket_id, [rooms] if isinstance(rooms, str) else rooms)
+
+
+def forget(hub: str, namespace: str, socket_id: str) -> list[str]:
+    """Remove a socket and its memberships (what disconnect does); returns the rooms it was in."""
+    return _sockets.remove_socket(hub, namespace, socket_id)
+
+
+async def asockets(hub: str, namespace: str = "/") -> list[str]:
+    return await asyncio.to_thread(sockets, hub, namespace)
+
+
+async def acount(hub: str, namespace: str = "/", room: str | None = None) -> int:
+    return await asyncio.to_thread(count, hub, namespace, room)
+
+
+async def asnapshot(hub: str, namespace: str = "/", room: str | None = None) -> tuple[int, float]:
+    return await asyncio.to_thread(snapshot, hub, namespace, room)
+
+
+async def amembers(hub: str, namespace: str = "/", room: str = "") -> list[str]:
+    return await asyncio.to_thread(members, hub, namespace, room)
+
+
+async def arooms(hub: str, namespace: str, socket_id: str) -> list[str]:
+    return await asyncio.to_thread(rooms, hub, namespace, socket_id)
+
+
+async def ais_connected(hub: str, namespace: str, socket_id: str) -> bool:
+    return await asyncio.to_thread(is_connected, hub, namespace, socket_id)
+
+
+__all__ = [
+    "acount",
+    "ais_connected",
+    "amembers",
+    "arooms",
+    "asnapshot",
+    "asockets",
+    "count",
+    "forget",
+    "is_connected",
+    "join",
+    "leave",
+    "members",
+    "rooms",
+    "snapshot",
+    "sockets",
+    "StorageError",
+    "UnknownSocketError",
+]
