@@ -24,6 +24,7 @@ from ._emitter import Action, OutputLike, encode_output, json_error
 from ._errors import AckError, ConnectRefused, SiolessError
 from ._request import ConnectRequest, TriggerDataError
 from ._socket import Socket
+from ._storage import StorageError
 from ._tracking import Tracking
 
 logger = logging.getLogger("sioless")
@@ -200,6 +201,8 @@ def _success(spec: HandlerSpec, result: Any, actions: list[Action], out: OutputL
 
 def _failure(spec: HandlerSpec, exc: BaseException, out: OutputLike, actions: list[Action] | None = None) -> str:
     """The documented error result. ``actions`` are written only for expected refusals (AckError/ConnectRefused)."""
+    if isinstance(exc, StorageError):
+        actions = None  # the state behind the actions was not stored: send none of them (docs/state.md)
     if isinstance(exc, _BadInput):
         logger.error("%s (function %s): bad trigger data: %s", spec.label, spec.function_name, exc)
         if spec.kind == "connect":
