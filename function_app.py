@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from functions import chat, pages
+from functions import chat, pages, whiteboard
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(chat.bp)
 app.register_functions(pages.bp)
+app.register_functions(whiteboard.bp)

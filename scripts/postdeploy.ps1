@@ -19,7 +19,7 @@ $ErrorActionPreference = 'Continue'
 # answers 404 to an event without a function, and a 404 on `connect` rejects every socket.
 $Hubs = [ordered]@{
     'chat'       = @('connect')
-    'whiteboard' = @('connect', 'disconnected')
+    'whiteboard' = @('connect', 'connected', 'disconnected')
 }
 $UserEventPattern = '*'
 $WebhookPath = '/runtime/webhooks/socketio'

@@ -16,7 +16,7 @@ set -euo pipefail
 # answers 404 to an event without a function, and a 404 on `connect` rejects every socket.
 HUBS=(
   "chat=connect"
-  "whiteboard=connect disconnected"
+  "whiteboard=connect connected disconnected"
 )
 USER_EVENT_PATTERN='*'
 WEBHOOK_PATH='/runtime/webhooks/socketio'

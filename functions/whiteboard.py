@@ -1,0 +1,270 @@
+"""Hub ``whiteboard``: the collaborative whiteboard sample, serverless (docs/whiteboard.md).
+
+The events of Azure-Samples/socket.io-webapp-integration (functions.md §6), each client emit carrying one
+array argument. Shapes live in Azure Tables (one row per shape), the background image in Blob Storage, the
+user count in ``shared.presence``; no state in memory, so any instance can serve any event.
+
+- ``addShape [id, shape]`` / ``updateShape [author, id, shape]`` store the shape (``updateShape`` is also
+  relayed); ``patchShape [author, id, points]`` is relayed only (not stored: the drawing client ends every
+  stroke with ``updateShape``, which stores the whole shape); ``removeShape [author, id]``; ``clear author``;
+  ``newMessage [author, name, text]`` (relayed, not stored).
+- ``GET /api/diagram``, ``POST /api/background/upload``, ``GET /api/background/{id}``,
+  ``GET /api/whiteboard/negotiate``, ``GET /api/whiteboard`` (the page).
+
+Bad input gets an error ack (``{"error": ...}``) and changes nothing; relays go to everyone but the sender.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from pathlib import Path
+from typing import Any
+
+import azure.functions as func
+
+from shared import AckError, Socket, SocketIOBlueprint, StorageError, presence
+from shared._storage import call_storage, container_client, table_client
+
+from . import _whiteboard_model as model
+
+HUB = "whiteboard"
+BOARD = "default"  # the sample has one board; the partition key leaves room for more
+SHAPES_TABLE = "whiteboardshapes"
+META_TABLE = "whiteboardmeta"
+BACKGROUNDS = "whiteboard-backgrounds"
+MAX_UPLOAD = 5 * 1024 * 1024
+MAX_MESSAGE = 1000
+
+logger = logging.getLogger("whiteboard")
+bp = SocketIOBlueprint(hub=HUB, presence=True)
+_PAGE = Path(__file__).resolve().parent.parent / "web" / "whiteboard" / "index.html"
+_BACKGROUND_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+# -- socket events ------------------------------------------------------------------------------------------
+
+
+def _broadcast_users(socket: Socket) -> None:
+    count, taken_at = presence.snapshot(HUB, socket.namespace)
+    # Counts taken concurrently may arrive out of order: clients keep the newest (docs/state.md "Counting").
+    socket.server.emit("updateUser", count, taken_at)
+
+
+@bp.on_connected()
+def connected(socket: Socket) -> None:
+    _broadcast_users(socket)
+
+
+@bp.on_disconnect()
+def disconnected(socket: Socket) -> None:
+    _broadcast_users(socket)
+
+
+def _store(shape_id: str, shape: dict[str, Any]) -> None:
+    entity = model.to_entity(BOARD, shape_id, shape)
+    table = table_client(SHAPES_TABLE)
+    from azure.data.tables import UpdateMode
+
+    call_storage(lambda: table.upsert_entity(entity, mode=UpdateMode.REPLACE), f"store shape {shape_id!r}")
+
+
+@bp.on("addShape")
+def add_shape(socket: Socket, message: Any) -> dict[str, Any]:
+    shape_id, shape = model.unpack(message, ("id", "shape"), "addShape")
+    shape_id, shape = model.shape_id(shape_id), model.check_shape(shape)
+    _store(shape_id, shape)
+    return {"ok": True}
+
+
+@bp.on("updateShape")
+def update_shape(socket: Socket, message: Any) -> dict[str, Any]:
+    author, shape_id, shape = model.unpack(message, ("author", "id", "shape"), "updateShape")
+    author, shape_id, shape = model.author(author), model.shape_id(shape_id), model.check_shape(shape)
+    _store(shape_id, shape)
+    socket.broadcast.emit("updateShape", [author, shape_id, shape])
+    return {"ok": True}
+
+
+@bp.on("patchShape")
+def patch_shape(socket: Socket, message: Any) -> dict[str, Any]:
+    author, shape_id, points = model.unpack(message, ("author", "id", "points"), "patchShape")
+    author, shape_id, points = model.author(author), model.shape_id(shape_id), model.check_points(points)
+    socket.broadcast.emit("patchShape", [author, shape_id, points])
+    return {"ok": True}
+
+
+@bp.on("removeShape")
+def remove_shape(socket: Socket, message: Any) -> dict[str, Any]:
+    author, shape_id = model.unpack(message, ("author", "id"), "removeShape")
+    author, shape_id = model.author(author), model.shape_id(shape_id)
+    table = table_client(SHAPES_TABLE)
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:  # the SDK's delete ignores a missing entity: look first, so an unknown id gets a clear answer
+        call_storage(lambda: table.get_entity(BOARD, shape_id, select=["RowKey"]), "find the shape")
+    except ResourceNotFoundError:
+        raise AckError(f"unknown shape id {shape_id!r}") from None
+    call_storage(lambda: table.delete_entity(BOARD, shape_id), "remove the shape")
+    socket.broadcast.emit("removeShape", [author, shape_id])
+    return {"ok": True}
+
+
+@bp.on("clear")
+def clear(socket: Socket, message: Any) -> dict[str, Any]:
+    author = model.author(message[0] if isinstance(message, list) and len(message) == 1 else message)
+    removed = _clear_board()
+    socket.broadcast.emit("clear", author)
+    return {"ok": True, "removed": removed}
+
+
+def _clear_board() -> int:
+    table = table_client(SHAPES_TABLE)
+    rows = call_storage(
+        lambda: list(table.query_entities("PartitionKey eq @pk", parameters={"pk": BOARD}, select=["RowKey"])),
+        "list shapes",
+    )
+    keys = [row["RowKey"] for row in rows]
+    for start in range(0, len(keys), 100):
+        operations = [("delete", {"PartitionKey": BOARD, "RowKey": key}) for key in keys[start : start + 100]]
+        try:
+            call_storage(lambda ops=operations: table.submit_transaction(ops), "clear shapes")
+        except StorageError:
+            raise
+        except Exception:  # a shape removed meanwhile fails the batch: delete one by one (missing is fine)
+            for _, row in operations:
+                call_storage(lambda row=row: table.delete_entity(BOARD, row["RowKey"]), "clear shapes")
+    _set_background(None)
+    return len(keys)
+
+
+@bp.on("newMessage")
+def new_message(socket: Socket, message: Any) -> dict[str, Any]:
+    author, name, text = model.unpack(message, ("author", "name", "text"), "newMessage")
+    author, name = model.author(author), model.text(name, "name", 64)
+    text = model.text(text, "text", MAX_MESSAGE)
+    socket.broadcast.emit("newMessage", [author, name, text])
+    return {"ok": True}
+
+
+# -- background ---------------------------------------------------------------------------------------------
+
+
+def _get_background() -> str | None:
+    from azure.core.exceptions import ResourceNotFoundError
+
+    table = table_client(META_TABLE)
+    try:
+        entity = call_storage(lambda: table.get_entity(BOARD, "background"), "read the background")
+    except ResourceNotFoundError:
+        return None
+    return entity.get("id") or None
+
+
+def _set_background(background_id: str | None) -> None:
+    table = table_client(META_TABLE)
+    entity = {"PartitionKey": BOARD, "RowKey": "background", "id": background_id or ""}
+    call_storage(lambda: table.upsert_entity(entity), "set the background")
+
+
+def _json(value: Any, status: int = 200) -> func.HttpResponse:
+    return func.HttpResponse(
+        json.dumps(value), status_code=status, mimetype="application/json", headers={"Cache-Control": "no-store"}
+    )
+
+
+def _error(message: str, status: int) -> func.HttpResponse:
+    return _json({"error": message}, status)
+
+
+@bp.function_name("whiteboard_diagram")
+@bp.route(route="diagram", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def diagram(req: func.HttpRequest) -> func.HttpResponse:
+    """``{"shapes": {id: shape}, "background": id | null}``, shapes in drawing order."""
+    try:
+        table = table_client(SHAPES_TABLE)
+        rows = call_storage(
+            lambda: list(table.query_entities("PartitionKey eq @pk", parameters={"pk": BOARD})), "read shapes"
+        )
+        background = _get_background()
+    except StorageError as exc:
+        return _error(exc.message, 503)
+    shapes = model.from_entities(rows)
+    return _json({"shapes": shapes, "background": background})
+
+
+@bp.function_name("whiteboard_background_upload")
+@bp.route(route="background/upload", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.emitter_output("out")
+def upload_background(req: func.HttpRequest, out: func.Out[str]) -> func.HttpResponse:
+    """The image as the raw body (``Content-Type: image/...``) or as multipart field ``file``; <= 5 MiB."""
+    try:
+        content, content_type = model.image_from_request(
+            req.get_body() or b"", req.headers.get("content-type", ""), MAX_UPLOAD
+        )
+    except model.BadImage as exc:
+        return _error(str(exc), exc.status)
+    background_id = uuid.uuid4().hex
+    try:
+        container = container_client(BACKGROUNDS)
+        from azure.storage.blob import ContentSettings
+
+        call_storage(
+            lambda: container.upload_blob(
+                background_id, content, overwrite=True, content_settings=ContentSettings(content_type=content_type)
+            ),
+            "store the background",
+        )
+        previous = _get_background()
+        _set_background(background_id)
+    except StorageError as exc:
+        return _error(exc.message, 503)
+    if previous:
+        try:  # best effort: a leftover blob is only storage, never shown
+            call_storage(lambda: container.delete_blob(previous), "delete the old background")
+        except Exception as exc:
+            logger.warning("could not delete background %s: %s", previous, exc)
+    with bp.emitter(out) as emitter:
+        emitter.emit("updateBackground", background_id)
+    return _json({"id": background_id})
+
+
+@bp.function_name("whiteboard_background")
+@bp.route(route="background/{id}", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def background(req: func.HttpRequest) -> func.HttpResponse:
+    background_id = req.route_params.get("id", "")
+    if not _BACKGROUND_ID.match(background_id):
+        return _error("a background id is 32 hexadecimal characters", 400)
+    from azure.core.exceptions import ResourceNotFoundError
+
+    try:
+        container = container_client(BACKGROUNDS)
+        downloaded = call_storage(lambda: container.download_blob(background_id), "read the background")
+        data = call_storage(downloaded.readall, "read the background")
+    except ResourceNotFoundError:
+        return _error(f"no background {background_id}", 404)
+    except StorageError as exc:
+        return _error(exc.message, 503)
+    content_type = downloaded.properties.content_settings.content_type or "application/octet-stream"
+    return func.HttpResponse(
+        data, status_code=200, mimetype=content_type, headers={"Cache-Control": "public, max-age=86400, immutable"}
+    )
+
+
+@bp.function_name("whiteboard_negotiate")
+@bp.route(route="whiteboard/negotiate", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@bp.generic_input_binding(arg_name="negotiation", type="socketionegotiation", hub=HUB)
+def negotiate(req: func.HttpRequest, negotiation: str) -> func.HttpResponse:
+    """``{endpoint, path, token}`` for ``io(endpoint, {path, query: {access_token: token}})``."""
+    return func.HttpResponse(negotiation, mimetype="application/json", headers={"Cache-Control": "no-store"})
+
+
+@bp.function_name("whiteboard_page")
+@bp.route(route="whiteboard", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def page(req: func.HttpRequest) -> func.HttpResponse:
+    """The whiteboard page; its scripts and styles come from ``/api/pages/whiteboard/...`` (functions/pages.py)."""
+    return func.HttpResponse(
+        _PAGE.read_bytes(), mimetype="text/html", charset="utf-8", headers={"Cache-Control": "no-cache"}
+    )
