@@ -25,6 +25,7 @@ from starlette.responses import PlainTextResponse, Response
 from shared.protocol import PacketError, encode_ack, parse_event_payload, signature_matches
 
 from ._host import DevHost, SocketIOListener
+from ._invoke import Invocation
 
 log = logging.getLogger("devhost")
 
@@ -104,9 +105,9 @@ def _return_object(value: Any) -> dict[str, Any] | None:
     return value
 
 
-async def _run(host: DevHost, listener: SocketIOListener, trigger_json: dict[str, Any], reason: str) -> Any:
+async def _run(host: DevHost, listener: SocketIOListener, trigger_json: dict[str, Any], reason: str) -> Invocation:
     function = listener.function
-    inputs = {name: None for name in function.input_names}
+    inputs: dict[str, Any] = {name: None for name in function.input_names}
     inputs[function.trigger.name] = json.dumps(trigger_json, ensure_ascii=False)
     invocation = await host.invoker.invoke(function, inputs, reason)
     if invocation.succeeded:

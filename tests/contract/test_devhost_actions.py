@@ -188,3 +188,20 @@ async def test_invalid_action_fails_the_invocation_without_rest_calls() -> None:
 def test_quote_sanity() -> None:
     # The recorded query is URL-encoded by the SDK; parse_qs decodes it (spaces, quotes, ~).
     assert parse_qs("filter=" + quote("'0~Lw~' in groups"))["filter"] == ["'0~Lw~' in groups"]
+
+
+async def test_output_value_as_list_and_as_dict() -> None:
+    async with recording_service() as service, devhost_client(service.connection_string) as (_, client):
+        # `join` sets a Python list of two actions, `say` a dict (functions.md §1.8: dict/list go out as JSON).
+        response = await client.post(URL, headers=event_headers("join"), content=b'421["join","rm"]')
+        assert response.text == '431["rm"]'
+        response = await client.post(URL, headers=event_headers("say"), content=b'422["say","rm","hi"]')
+        assert response.text == '432["ok"]'
+        assert [c.path for c in service.calls] == [
+            "/api/hubs/chat/:addToGroups",
+            "/api/hubs/chat/groups/0~Lw~cm0/:send",
+            "/api/hubs/chat/groups/0~Lw~cm0/:send",
+        ]
+        assert json.loads(service.calls[0].body) == {"groups": ["0~Lw~cm0"], "filter": "'0~Lw~c2lk' in groups"}
+        assert service.calls[1].body == b'42["joined","sid","rm"]'
+        assert service.calls[2].body == b'42["said","hi"]'

@@ -7,6 +7,7 @@ statuses and bodies are those of §2.9 and §3.4. The app is a raw azure.functio
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 
 import httpx
@@ -244,3 +245,16 @@ async def test_connected_and_disconnected_answer_200(client: httpx.AsyncClient) 
     assert (response.status_code, response.content) == (200, b"")
     response = await client.post(URL, headers=headers("disconnected"), content=b'{"reason":""}')
     assert (response.status_code, response.content) == (200, b"")
+
+
+async def test_func_style_log_lines(client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="devhost")
+    await client.post(URL, **user("echo", '421["echo"]'))
+    await client.post(URL, **user("boom", '422["boom"]'))
+    lines = [r.getMessage() for r in caplog.records]
+    executing = [line for line in lines if line.startswith("Executing 'Functions.")]
+    executed = [line for line in lines if line.startswith("Executed 'Functions.") and "Duration=" in line]
+    assert len(executing) == 2 and len(executed) == 2
+    assert re.fullmatch(r"Executing 'Functions\.echo' \(Reason='.+', Id=[0-9a-f-]{36}\)", executing[0])
+    assert re.fullmatch(r"Executed 'Functions\.echo' \(Succeeded, Id=[0-9a-f-]{36}, Duration=\d+ms\)", executed[0])
+    assert re.fullmatch(r"Executed 'Functions\.boom' \(Failed, Id=[0-9a-f-]{36}, Duration=\d+ms\)", executed[1])
