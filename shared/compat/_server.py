@@ -1,0 +1,767 @@
+"""``AsyncServer`` / ``Server``: python-socketio's server API over ``SocketIOBlueprint``.
+
+Handlers keep python-socketio's signatures (``connect(sid, environ, auth)``, ``disconnect(sid, reason)``,
+``event(sid, *args)``, the return value is the ack). Each one is wrapped into a library handler that takes the
+``Socket``, sets the current invocation (``_context``) and calls the original with ``socket.sid``; the wrappers
+are registered on a ``SocketIOBlueprint``, so every handler is still one ordinary Azure Function.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import inspect
+import json as stdlib_json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any, TypeVar
+
+from .._blueprint import SocketIOBlueprint
+from .._emitter import Emitter, OutputLike, check_namespace
+from .._errors import ConnectRefused, UnsupportedError
+from .._request import ConnectRequest
+from .._socket import Socket
+from . import _state
+from ._context import Invocation, activate, auth_of, build_environ, current
+from .exceptions import ConnectionRefusedError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_HUB = "socketio"
+
+# Engine.IO/transport options: in serverless mode the service owns the connections, so they are set on the
+# Web PubSub for Socket.IO resource (or the client), not here. Accepted so that ported code imports unchanged.
+_IGNORED_OPTIONS = frozenset(
+    {
+        "async_mode",
+        "async_handlers",
+        "logger",
+        "engineio_logger",
+        "ping_interval",
+        "ping_timeout",
+        "max_http_buffer_size",
+        "allow_upgrades",
+        "http_compression",
+        "compression_threshold",
+        "cookie",
+        "cors_allowed_origins",
+        "cors_credentials",
+        "monitor_clients",
+        "transports",
+    }
+)
+
+
+class Reason:
+    """python-socketio's ``sio.reason`` constants (the ``reason`` passed to disconnect handlers)."""
+
+    CLIENT_DISCONNECT = "client disconnect"
+    SERVER_DISCONNECT = "server disconnect"
+    PING_TIMEOUT = "ping timeout"
+    TRANSPORT_CLOSE = "transport close"
+    TRANSPORT_ERROR = "transport error"
+
+
+def _unsupported(name: str, why: str, instead: str) -> UnsupportedError:
+    return UnsupportedError(f"{name} is not available in serverless mode: {why}. {instead}")
+
+
+def _positional(handler: Callable[..., Any]) -> tuple[list[inspect.Parameter], bool]:
+    params = list(inspect.signature(handler).parameters.values())
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return positional, any(p.kind is p.VAR_POSITIONAL for p in params)
+
+
+def _signature_after_sid(handler: Callable[..., Any]) -> inspect.Signature:
+    """The handler's signature with its first parameter (``sid``) replaced by the library's ``socket``."""
+    signature = inspect.signature(handler)
+    params = list(signature.parameters.values())
+    socket = inspect.Parameter("socket", inspect.Parameter.POSITIONAL_ONLY)
+    if params and params[0].kind in (params[0].POSITIONAL_ONLY, params[0].POSITIONAL_OR_KEYWORD):
+        params = params[1:]
+    elif not params or params[0].kind is not params[0].VAR_POSITIONAL:
+        raise TypeError(f"{handler.__qualname__}() must accept the client's sid as its first parameter.")
+    rest = [p.replace(kind=p.POSITIONAL_ONLY) if p.kind is p.POSITIONAL_OR_KEYWORD else p for p in params]
+    # Positional-only parameters must come first; the keyword-only/var ones keep their order after them.
+    return signature.replace(parameters=[socket, *rest], return_annotation=inspect.Signature.empty)
+
+
+def _named_like(wrapper: Callable[..., Any], handler: Callable[..., Any]) -> None:
+    for attribute in ("__name__", "__qualname__", "__module__", "__doc__"):
+        if hasattr(handler, attribute):
+            setattr(wrapper, attribute, getattr(handler, attribute))
+
+
+def _ack(result: Any) -> Any:
+    # python-socketio acks a None (or empty tuple) result with no arguments; the extension drops an empty ack
+    # list (protocol.md §2.8), so the facade acks with one null argument instead (docs/migration.md).
+    if result is None or result == ():
+        return (None,)
+    return result
+
+
+class BaseServer:
+    """What ``AsyncServer`` and ``Server`` share: registration and the action-building core (all synchronous)."""
+
+    reason = Reason
+
+    def __init__(
+        self,
+        client_manager: Any = None,
+        logger: Any = False,
+        serializer: Any = "default",
+        json: Any = None,
+        async_handlers: bool = True,
+        always_connect: bool = False,
+        namespaces: Any = None,
+        *,
+        hub: str | None = None,
+        state: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        if client_manager is not None:
+            raise _unsupported(
+                "client_manager",
+                "Web PubSub for Socket.IO holds every connection and room, so there is no message queue to configure",
+                "Drop the argument; to emit from other functions use `with sio.emitter(out): ...`.",
+            )
+        if serializer != "default":
+            raise _unsupported(
+                f"serializer={serializer!r}",
+                "the extension carries text JSON packets only (no msgpack, no binary)",
+                "Use the default serializer.",
+            )
+        if json is not None and json is not stdlib_json:
+            raise _unsupported(
+                "a custom json module",
+                "actions are encoded by the Functions worker and the extension, not by this process",
+                "Convert values to JSON-compatible types before emitting.",
+            )
+        if always_connect:
+            raise _unsupported(
+                "always_connect=True",
+                "the service answers the client's CONNECT only after the connect function returns",
+                "Leave it False; refuse by returning False or raising ConnectionRefusedError.",
+            )
+        if namespaces == "*":
+            raise _unsupported(
+                "namespaces='*'",
+                "each trigger is bound to one namespace, so unknown namespaces cannot be accepted",
+                "List the namespaces: namespaces=['/', '/chat'].",
+            )
+        unknown = sorted(set(kwargs) - _IGNORED_OPTIONS)
+        if unknown:
+            raise TypeError(f"{type(self).__name__}() got unexpected keyword arguments: {', '.join(unknown)}.")
+        self.hub = hub or DEFAULT_HUB
+        self.namespaces: list[str] = [check_namespace(ns, "namespaces entry") for ns in (namespaces or ["/"])]
+        self._registrations: list[tuple[str, str, Callable[..., Any]]] = []
+        self.state = bool(state)
+        self._blueprint = self._new_blueprint(self.hub)
+        self._finalized = False
+
+    def _new_blueprint(self, hub: str) -> SocketIOBlueprint:
+        # sessions/presence: python-socketio always has sessions and rooms(); they live in Tables here.
+        return SocketIOBlueprint(hub, sessions=self.state, presence=self.state)
+
+    # -- registration ------------------------------------------------------------------------------------------
+
+    def on(self, event: str, handler: Callable[..., Any] | None = None, namespace: str | None = None) -> Any:
+        """``@sio.on('event', namespace='/ns')`` or ``sio.on('event', handler)``, as in python-socketio."""
+
+        def set_handler(fn: F) -> F:
+            self._add(event, namespace or "/", fn)
+            return fn
+
+        if handler is None:
+            return set_handler
+        return set_handler(handler)  # type: ignore[type-var]
+
+    def event(self, *args: Any, **kwargs: Any) -> Any:
+        """``@sio.event`` or ``@sio.event(namespace='/ns')``: the event name is the function's name."""
+        if len(args) == 1 and not kwargs and callable(args[0]):
+            return self.on(args[0].__name__)(args[0])
+
+        def set_handler(fn: F) -> F:
+            return self.on(fn.__name__, *args, **kwargs)(fn)  # type: ignore[no-any-return]
+
+        return set_handler
+
+    def _add(self, event: str, namespace: str, handler: Callable[..., Any]) -> None:
+        if self._finalized:
+            raise RuntimeError(
+                f"handler for {event!r} registered after the server was registered on the FunctionApp; "
+                "define every handler before app.register_functions(sio)."
+            )
+        self._register_on(self._blueprint, event, namespace, handler)
+        self._registrations.append((event, namespace, handler))
+
+    def _register_on(self, blueprint: SocketIOBlueprint, event: str, namespace: str, handler: Any) -> None:
+        if not callable(handler):
+            raise TypeError(f"the handler for {event!r} must be callable, got {handler!r}.")
+        if event == "connect":
+            blueprint.on_connect(self._connect_wrapper(handler), namespace=namespace)
+        elif event == "disconnect":
+            blueprint.on_disconnect(self._disconnect_wrapper(handler), namespace=namespace)
+        else:
+            blueprint.on(event, self._event_wrapper(handler), namespace=namespace)
+
+    def register_namespace(self, namespace_handler: Any) -> None:
+        """Class-based namespaces: each ``on_<event>`` method becomes that event's handler."""
+        namespace = getattr(namespace_handler, "namespace", None)
+        if not isinstance(namespace, str):
+            raise ValueError("register_namespace needs a Namespace/AsyncNamespace instance with a namespace.")
+        check_namespace(namespace)
+        if getattr(type(namespace_handler), "trigger_event", None) not in (None, _NamespaceBase.trigger_event):
+            raise _unsupported(
+                "overriding Namespace.trigger_event",
+                "the extension routes every event to the function registered for that exact name",
+                "Define one on_<event> method per event.",
+            )
+        namespace_handler._set_server(self)
+        for name in dir(type(namespace_handler)):
+            if name.startswith("on_") and callable(getattr(namespace_handler, name)):
+                self._add(name[3:], namespace, getattr(namespace_handler, name))
+
+    # -- the wrappers (library handler <- python-socketio handler) ---------------------------------------------
+
+    def _invocation(self, socket: Socket, connecting: bool = False) -> Invocation:
+        # The socket's action list is the one the library's wrapper writes when the handler returns.
+        return Invocation(self.hub, socket._actions, socket, connecting)
+
+    def _event_wrapper(self, handler: Callable[..., Any]) -> Callable[..., Any]:
+        signature = _signature_after_sid(handler)
+        wrapper: Callable[..., Any]
+        if inspect.iscoroutinefunction(handler):
+
+            async def wrapper(socket: Socket, *args: Any) -> Any:
+                with activate(self._invocation(socket)) as invocation:
+                    result = await handler(socket.sid, *args)
+                if invocation.foreign:
+                    await asyncio.to_thread(_state.flush, self, invocation)
+                return _ack(result)
+
+        else:
+
+            def wrapper(socket: Socket, *args: Any) -> Any:
+                with activate(self._invocation(socket)) as invocation:
+                    result = handler(socket.sid, *args)
+                _state.flush(self, invocation)
+                return _ack(result)
+
+        _named_like(wrapper, handler)
+        setattr(wrapper, "__signature__", signature)  # noqa: B010 (inspect.signature reads it)
+        return wrapper
+
+    def _connect_wrapper(self, handler: Callable[..., Any]) -> Callable[..., Any]:
+        positional, variadic = _positional(handler)
+        if not positional and not variadic:
+            raise TypeError(f"{handler.__qualname__}() must accept the client's sid as its first parameter.")
+        count = 3 if variadic else min(len(positional), 3)
+
+        def arguments(socket: Socket, request: ConnectRequest) -> tuple[Any, ...]:
+            values = (socket.sid, build_environ(request, socket.namespace), auth_of(request))
+            return values[:count]
+
+        wrapper: Callable[..., Any]
+        if inspect.iscoroutinefunction(handler):
+
+            async def wrapper(socket: Socket, request: ConnectRequest) -> Any:
+                with activate(self._invocation(socket, connecting=True)), _refusals():
+                    return False if await handler(*arguments(socket, request)) is False else None
+
+        else:
+
+            def wrapper(socket: Socket, request: ConnectRequest) -> Any:
+                with activate(self._invocation(socket, connecting=True)), _refusals():
+                    return False if handler(*arguments(socket, request)) is False else None
+
+        _named_like(wrapper, handler)
+        return wrapper
+
+    def _disconnect_wrapper(self, handler: Callable[..., Any]) -> Callable[..., Any]:
+        positional, variadic = _positional(handler)
+        if not positional and not variadic:
+            raise TypeError(f"{handler.__qualname__}() must accept the client's sid as its first parameter.")
+        with_reason = variadic or len(positional) >= 2
+
+        def arguments(socket: Socket, reason: str) -> tuple[Any, ...]:
+            # The service sends an empty reason for a normal close (protocol.md §2.7).
+            return (socket.sid, reason or Reason.CLIENT_DISCONNECT) if with_reason else (socket.sid,)
+
+        wrapper: Callable[..., Any]
+        if inspect.iscoroutinefunction(handler):
+
+            async def wrapper(socket: Socket, reason: str = "") -> None:
+                with activate(self._invocation(socket)) as invocation:
+                    await handler(*arguments(socket, reason))
+                if invocation.foreign:
+                    await asyncio.to_thread(_state.flush, self, invocation)
+
+        else:
+
+            def wrapper(socket: Socket, reason: str = "") -> None:
+                with activate(self._invocation(socket)) as invocation:
+                    handler(*arguments(socket, reason))
+                _state.flush(self, invocation)
+
+        _named_like(wrapper, handler)
+        return wrapper
+
+    # -- registering on the FunctionApp ------------------------------------------------------------------------
+
+    def _finalize(self) -> SocketIOBlueprint:
+        if not self._finalized:
+            # python-socketio accepts '/' and every namespace that has handlers even without a connect handler;
+            # the extension refuses a namespace without a connect function (404), so accept-all ones are added.
+            with_connect = {ns for event, ns, _ in self._registrations if event == "connect"}
+            used = [*self.namespaces, *(ns for _, ns, _ in self._registrations)]
+            for namespace in dict.fromkeys(used):
+                if namespace not in with_connect:
+                    self._blueprint.on_connect(_accept, namespace=namespace)
+            self._finalized = True
+        return self._blueprint
+
+    @property
+    def blueprint(self) -> SocketIOBlueprint:
+        """The ``SocketIOBlueprint`` holding the generated functions (complete once registered)."""
+        return self._finalize()
+
+    @property
+    def _function_builders(self) -> list[Any]:
+        # What FunctionApp.register_functions reads: makes `app.register_functions(sio)` work.
+        return self._finalize()._function_builders  # type: ignore[no-any-return]
+
+    def register(self, app: Any, hub: str | None = None) -> None:
+        """``sio.register(app)`` (same as ``app.register_functions(sio)``); ``hub`` overrides the server's hub."""
+        if hub is not None and hub != self.hub:
+            if self._finalized:
+                raise RuntimeError(f"this server is already registered with hub {self.hub!r}.")
+            check = SocketIOBlueprint(hub)  # validates the name before anything changes
+            self.hub = check.hub
+            blueprint = self._new_blueprint(hub)
+            for event, namespace, handler in self._registrations:
+                self._register_on(blueprint, event, namespace, handler)
+            self._blueprint = blueprint
+        app.register_functions(self)
+
+    def output_binding(self, app: Any, arg_name: str = "out") -> Callable[[F], F]:
+        """A ``socketio`` output binding for this server's hub, for a function of ``app`` (e.g. HTTP)."""
+        return app.generic_output_binding(  # type: ignore[no-any-return]
+            arg_name=arg_name, type="socketio", data_type="STRING", hub=self.hub
+        )
+
+    def emitter(self, out: OutputLike | None = None) -> _EmitterScope:
+        """``with sio.emitter(out): await sio.emit(...)`` in a function that is not a Socket.IO trigger."""
+        return _EmitterScope(self.hub, out)
+
+    # -- the operations (synchronous core) ---------------------------------------------------------------------
+
+    def _emit(
+        self,
+        event: str,
+        data: Any = None,
+        to: Any = None,
+        room: Any = None,
+        skip_sid: Any = None,
+        namespace: str | None = None,
+        callback: Callable[..., Any] | None = None,
+        operation: str = "emit()",
+    ) -> None:
+        if callback is not None:
+            raise _unsupported(
+                "emit(..., callback=...)",
+                "the service has no server-to-client acknowledgements",
+                "Have the client emit a reply event to a handler instead.",
+            )
+        invocation = current(f"sio.{operation}")
+        if data is None:
+            args: list[Any] = []
+        elif isinstance(data, tuple):
+            args = list(data)
+        else:
+            args = [data]
+        target = to if to is not None else room
+        rooms = None if target is None else [target] if isinstance(target, str) else list(target)
+        skip = [] if skip_sid is None else [skip_sid] if isinstance(skip_sid, str) else list(skip_sid)
+        if invocation.connecting and rooms and invocation.sid in rooms:
+            raise _connecting(f"sio.{operation} to the connecting client")
+        operator = Emitter(namespace or "/", hub=invocation.hub, _actions=invocation.actions)
+        if rooms:
+            operator = operator.to(rooms)  # type: ignore[assignment]
+        if skip:
+            operator = operator.except_(skip)  # type: ignore[assignment]
+        operator.emit(event, *args)
+
+    def _socket(self, sid: str, namespace: str | None, operation: str) -> tuple[Socket, Invocation]:
+        invocation = current(f"sio.{operation}")
+        if not isinstance(sid, str) or not sid:
+            raise ValueError(f"sid must be a non-empty string, got {sid!r}.")
+        if invocation.connecting and sid == invocation.sid:
+            raise _connecting(f"sio.{operation} on the connecting client")
+        return Socket(sid, check_namespace(namespace or "/"), invocation.hub, actions=invocation.actions), invocation
+
+    def _enter_room(self, sid: str, room: str, namespace: str | None = None) -> None:
+        socket, invocation = self._socket(sid, namespace, "enter_room()")
+        socket.join(room)
+        _state.changed(self, invocation, "join", socket, room)
+
+    def _leave_room(self, sid: str, room: str, namespace: str | None = None) -> None:
+        socket, invocation = self._socket(sid, namespace, "leave_room()")
+        socket.leave(room)
+        _state.changed(self, invocation, "leave", socket, room)
+
+    def _close_room(self, room: str, namespace: str | None = None) -> None:
+        """Every member leaves ``room`` (one ``removeSocketFromRoom`` each, members read from presence)."""
+        invocation = current("sio.close_room()")
+        namespace = check_namespace(namespace or "/")
+        for sid in _state.members(self, room, namespace):
+            socket = Socket(sid, namespace, invocation.hub, actions=invocation.actions)
+            socket.leave(room)
+            _state.changed(self, invocation, "leave", socket, room)
+
+    def _disconnect(self, sid: str, namespace: str | None = None, ignore_queue: bool = False) -> None:
+        socket, _ = self._socket(sid, namespace, "disconnect()")
+        socket.disconnect()
+
+    def rooms(self, sid: str, namespace: str | None = None) -> list[str]:
+        """The rooms ``sid`` is in, its own room included (from the presence store)."""
+        return _state.rooms(self, sid, namespace or "/")
+
+    def transport(self, sid: str, namespace: str | None = None) -> str:
+        raise _unsupported(
+            "transport()",
+            "the service holds the connection and does not report its transport to functions",
+            "Have the client report it (socket.io.engine.transport.name) in an event if you need it.",
+        )
+
+    def get_environ(self, sid: str, namespace: str | None = None) -> dict[str, Any]:
+        raise _unsupported(
+            "get_environ()",
+            "the connect request (query, headers, claims) reaches only the connect function",
+            "Save what you need from environ in the session at connect: sio.save_session(sid, {...}).",
+        )
+
+    def sleep(self, seconds: float = 0) -> Any:
+        raise _unsupported(
+            "sleep()",
+            "a function invocation ends when its handler returns; nothing runs between events",
+            "Use a timer-triggered function, or asyncio.sleep() inside a handler for short waits.",
+        )
+
+    def start_background_task(self, target: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        raise _unsupported(
+            "start_background_task()",
+            "there is no long-running server process; work started after a handler returns may never run",
+            "Use a timer or queue-triggered function and emit with `with sio.emitter(out): ...`.",
+        )
+
+    def instrument(self, *args: Any, **kwargs: Any) -> Any:
+        raise _unsupported(
+            "instrument() (the Socket.IO Admin UI)",
+            "the admin UI needs a server that sees every connection",
+            "Use the Web PubSub resource's metrics and live trace (or the emulator's inspector offline).",
+        )
+
+    def attach(self, *args: Any, **kwargs: Any) -> Any:
+        raise _unsupported(
+            "attach()",
+            "clients connect to Web PubSub for Socket.IO, not to this app",
+            "Register the server on the FunctionApp: app.register_functions(sio).",
+        )
+
+    handle_request = attach
+
+    def _call(self, *args: Any, **kwargs: Any) -> Any:
+        raise _unsupported(
+            "call()",
+            "the service has no server-to-client acknowledgements, so nothing can wait for a client's reply",
+            "Emit an event and have the client emit its reply to a handler.",
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(hub={self.hub!r}, handlers={len(self._registrations)})"
+
+
+def _accept(socket: Socket) -> None:
+    """Accept every socket (the namespace has handlers but no connect handler)."""
+
+
+def _connecting(what: str) -> UnsupportedError:
+    return _unsupported(
+        what,
+        "the service adds the socket to its rooms only after the connect function returns, so the action would "
+        "reach nobody",
+        "Do it in the handler of the client's first event (e.g. have it emit 'join' after connecting).",
+    )
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    try:
+        yield
+    except ConnectionRefusedError as exc:
+        raise ConnectRefused(str(exc.error_args.get("message"))) from None
+    except builtins.ConnectionRefusedError as exc:
+        raise ConnectRefused(str(exc) or "Connection refused by server") from None
+
+
+class _EmitterScope:
+    """``sio.emitter(out)``: makes ``sio.emit`` & co. usable outside handlers; writes ``out`` at the end."""
+
+    def __init__(self, hub: str, out: OutputLike | None) -> None:
+        self.emitter = Emitter("/", hub=hub, out=out)
+        self._token: Any = None
+        self._invocation = Invocation(hub, self.emitter._actions)
+        self._scope: Any = None
+
+    def __enter__(self) -> Emitter:
+        self._scope = activate(self._invocation)
+        self._scope.__enter__()
+        return self.emitter
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._scope.__exit__(exc_type, exc, tb)
+        if exc_type is None and self.emitter._out is not None:
+            self.emitter.flush()
+
+    async def __aenter__(self) -> Emitter:
+        return self.__enter__()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+
+class AsyncServer(BaseServer):
+    """``socketio.AsyncServer`` for serverless: ``from shared.compat import AsyncServer``.
+
+    ``hub`` (our addition) names the Web PubSub hub; the default is ``"socketio"``, and
+    ``sio.register(app, hub=...)`` can override it. Engine.IO options (``cors_allowed_origins``,
+    ``ping_interval``, ...) are accepted and ignored: the service owns the connections.
+    """
+
+    async def emit(
+        self,
+        event: str,
+        data: Any = None,
+        to: Any = None,
+        room: Any = None,
+        skip_sid: Any = None,
+        namespace: str | None = None,
+        callback: Callable[..., Any] | None = None,
+        ignore_queue: bool = False,
+    ) -> None:
+        self._emit(event, data, to, room, skip_sid, namespace, callback)
+
+    async def send(
+        self,
+        data: Any,
+        to: Any = None,
+        room: Any = None,
+        skip_sid: Any = None,
+        namespace: str | None = None,
+        callback: Callable[..., Any] | None = None,
+        ignore_queue: bool = False,
+    ) -> None:
+        self._emit("message", data, to, room, skip_sid, namespace, callback, operation="send()")
+
+    async def call(self, *args: Any, **kwargs: Any) -> Any:
+        self._call()
+
+    async def enter_room(self, sid: str, room: str, namespace: str | None = None) -> None:
+        self._enter_room(sid, room, namespace)
+
+    async def leave_room(self, sid: str, room: str, namespace: str | None = None) -> None:
+        self._leave_room(sid, room, namespace)
+
+    async def close_room(self, room: str, namespace: str | None = None) -> None:
+        await asyncio.to_thread(self._close_room, room, namespace)
+
+    async def disconnect(self, sid: str, namespace: str | None = None, ignore_queue: bool = False) -> None:
+        self._disconnect(sid, namespace)
+
+    async def get_session(self, sid: str, namespace: str | None = None) -> dict[str, Any]:
+        return await asyncio.to_thread(_state.get_session, self, sid, namespace or "/")
+
+    async def save_session(self, sid: str, session: dict[str, Any], namespace: str | None = None) -> None:
+        await asyncio.to_thread(_state.save_session, self, sid, session, namespace or "/")
+
+    def session(self, sid: str, namespace: str | None = None) -> _AsyncSession:
+        """``async with sio.session(sid) as session:`` loads the session and saves it when the block ends."""
+        return _AsyncSession(self, sid, namespace or "/")
+
+    async def sleep(self, seconds: float = 0) -> None:  # type: ignore[override]
+        BaseServer.sleep(self, seconds)
+
+    async def shutdown(self) -> None:
+        raise _unsupported("shutdown()", "there is no server process to stop", "Stop or scale the Function App.")
+
+
+class Server(BaseServer):
+    """``socketio.Server`` (synchronous API) for serverless; see ``AsyncServer``."""
+
+    def emit(
+        self,
+        event: str,
+        data: Any = None,
+        to: Any = None,
+        room: Any = None,
+        skip_sid: Any = None,
+        namespace: str | None = None,
+        callback: Callable[..., Any] | None = None,
+        ignore_queue: bool = False,
+    ) -> None:
+        self._emit(event, data, to, room, skip_sid, namespace, callback)
+
+    def send(
+        self,
+        data: Any,
+        to: Any = None,
+        room: Any = None,
+        skip_sid: Any = None,
+        namespace: str | None = None,
+        callback: Callable[..., Any] | None = None,
+        ignore_queue: bool = False,
+    ) -> None:
+        self._emit("message", data, to, room, skip_sid, namespace, callback, operation="send()")
+
+    def call(self, *args: Any, **kwargs: Any) -> Any:
+        self._call()
+
+    def enter_room(self, sid: str, room: str, namespace: str | None = None) -> None:
+        self._enter_room(sid, room, namespace)
+
+    def leave_room(self, sid: str, room: str, namespace: str | None = None) -> None:
+        self._leave_room(sid, room, namespace)
+
+    def close_room(self, room: str, namespace: str | None = None) -> None:
+        self._close_room(room, namespace)
+
+    def disconnect(self, sid: str, namespace: str | None = None, ignore_queue: bool = False) -> None:
+        self._disconnect(sid, namespace)
+
+    def get_session(self, sid: str, namespace: str | None = None) -> dict[str, Any]:
+        return _state.get_session(self, sid, namespace or "/")
+
+    def save_session(self, sid: str, session: dict[str, Any], namespace: str | None = None) -> None:
+        _state.save_session(self, sid, session, namespace or "/")
+
+    def session(self, sid: str, namespace: str | None = None) -> _SyncSession:
+        """``with sio.session(sid) as session:`` loads the session and saves it when the block ends."""
+        return _SyncSession(self, sid, namespace or "/")
+
+    def shutdown(self) -> None:
+        raise _unsupported("shutdown()", "there is no server process to stop", "Stop or scale the Function App.")
+
+
+class _SyncSession:
+    def __init__(self, server: BaseServer, sid: str, namespace: str) -> None:
+        self.server, self.sid, self.namespace = server, sid, namespace
+        self.session: dict[str, Any] | None = None
+
+    def __enter__(self) -> dict[str, Any]:
+        self.session = _state.get_session(self.server, self.sid, self.namespace)
+        return self.session
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.session is not None
+        _state.save_session(self.server, self.sid, self.session, self.namespace)
+
+
+class _AsyncSession(_SyncSession):
+    async def __aenter__(self) -> dict[str, Any]:
+        return await asyncio.to_thread(self.__enter__)
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.to_thread(self.__exit__, *exc)
+
+
+class _NamespaceBase:
+    """What ``Namespace`` and ``AsyncNamespace`` share: the namespace and the server they belong to."""
+
+    def __init__(self, namespace: str | None = None) -> None:
+        self.namespace = namespace or "/"
+        self.server: Any = None
+
+    def _set_server(self, server: BaseServer) -> None:
+        self.server = server
+
+    def trigger_event(self, event: str, *args: Any) -> Any:
+        raise _unsupported(
+            "Namespace.trigger_event()",
+            "the extension calls the function registered for each event name directly",
+            "Define on_<event> methods.",
+        )
+
+    def rooms(self, sid: str, namespace: str | None = None) -> list[str]:
+        return self.server.rooms(sid, namespace or self.namespace)  # type: ignore[no-any-return]
+
+
+class Namespace(_NamespaceBase):
+    """``socketio.Namespace``: ``on_<event>(self, sid, ...)`` methods; ``emit`` etc. default to this namespace."""
+
+    def emit(self, event: str, data: Any = None, to: Any = None, room: Any = None, skip_sid: Any = None,
+             namespace: str | None = None, callback: Any = None, ignore_queue: bool = False) -> None:  # fmt: skip
+        self.server._emit(event, data, to, room, skip_sid, namespace or self.namespace, callback)
+
+    def send(self, data: Any, to: Any = None, room: Any = None, skip_sid: Any = None,
+             namespace: str | None = None, callback: Any = None, ignore_queue: bool = False) -> None:  # fmt: skip
+        self.server._emit("message", data, to, room, skip_sid, namespace or self.namespace, callback, "send()")
+
+    def enter_room(self, sid: str, room: str, namespace: str | None = None) -> None:
+        self.server._enter_room(sid, room, namespace or self.namespace)
+
+    def leave_room(self, sid: str, room: str, namespace: str | None = None) -> None:
+        self.server._leave_room(sid, room, namespace or self.namespace)
+
+    def close_room(self, room: str, namespace: str | None = None) -> None:
+        self.server._close_room(room, namespace or self.namespace)
+
+    def disconnect(self, sid: str, namespace: str | None = None) -> None:
+        self.server._disconnect(sid, namespace or self.namespace)
+
+    def get_session(self, sid: str, namespace: str | None = None) -> dict[str, Any]:
+        return _state.get_session(self.server, sid, namespace or self.namespace)
+
+    def save_session(self, sid: str, session: dict[str, Any], namespace: str | None = None) -> None:
+        _state.save_session(self.server, sid, session, namespace or self.namespace)
+
+    def session(self, sid: str, namespace: str | None = None) -> _SyncSession:
+        return _SyncSession(self.server, sid, namespace or self.namespace)
+
+
+class AsyncNamespace(_NamespaceBase):
+    """``socketio.AsyncNamespace``: like ``Namespace`` with coroutine methods."""
+
+    async def emit(self, event: str, data: Any = None, to: Any = None, room: Any = None, skip_sid: Any = None,
+                   namespace: str | None = None, callback: Any = None, ignore_queue: bool = False) -> None:  # fmt: skip
+        self.server._emit(event, data, to, room, skip_sid, namespace or self.namespace, callback)
+
+    async def send(self, data: Any, to: Any = None, room: Any = None, skip_sid: Any = None,
+                   namespace: str | None = None, callback: Any = None, ignore_queue: bool = False) -> None:  # fmt: skip
+        self.server._emit("message", data, to, room, skip_sid, namespace or self.namespace, callback, "send()")
+
+    async def enter_room(self, sid: str, room: str, namespace: str | None = None) -> None:
+        self.server._enter_room(sid, room, namespace or self.namespace)
+
+    async def leave_room(self, sid: str, room: str, namespace: str | None = None) -> None:
+        self.server._leave_room(sid, room, namespace or self.namespace)
+
+    async def close_room(self, room: str, namespace: str | None = None) -> None:
+        await asyncio.to_thread(self.server._close_room, room, namespace or self.namespace)
+
+    async def disconnect(self, sid: str, namespace: str | None = None) -> None:
+        self.server._disconnect(sid, namespace or self.namespace)
+
+    async def get_session(self, sid: str, namespace: str | None = None) -> dict[str, Any]:
+        return await asyncio.to_thread(_state.get_session, self.server, sid, namespace or self.namespace)
+
+    async def save_session(self, sid: str, session: dict[str, Any], namespace: str | None = None) -> None:
+        await asyncio.to_thread(_state.save_session, self.server, sid, session, namespace or self.namespace)
+
+    def session(self, sid: str, namespace: str | None = None) -> _AsyncSession:
+        return _AsyncSession(self.server, sid, namespace or self.namespace)

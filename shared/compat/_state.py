@@ -1,0 +1,117 @@
+"""Sessions and ``rooms()`` on the library's Table-backed store (docs/state.md), python-socketio style.
+
+The facade's blueprint is created with ``sessions=True, presence=True`` (unless the server was created with
+``state=False``), so the library records every connect, disconnect and the triggering socket's own joins and
+leaves. What is left here: sessions and rooms of the triggering socket go through its ``Socket`` (cached per
+invocation, a connect-time save is stored once the socket is accepted); other sids go to ``shared.sessions`` /
+``shared.presence``; room changes the handler made for OTHER sockets are recorded once it succeeds.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from .._errors import UnsupportedError
+from .._socket import Socket
+from ._context import Invocation, peek
+
+
+class _Server(Protocol):
+    hub: str
+    state: bool
+
+
+def _require(server: _Server, what: str) -> None:
+    if not server.state:
+        raise UnsupportedError(
+            f"{what} needs the Table-backed state store, which this server was created without (state=False). "
+            "Remove state=False and set AzureWebJobsStorage (docs/state.md)."
+        )
+
+
+def get_session(server: _Server, sid: str, namespace: str) -> dict[str, Any]:
+    _require(server, "get_session()")
+    invocation = peek()
+    socket = invocation.owns(sid, namespace) if invocation else None
+    if socket is not None:
+        return dict(socket.get_session())
+    from .. import sessions
+
+    return sessions.get(server.hub, namespace, sid)
+
+
+def save_session(server: _Server, sid: str, session: dict[str, Any], namespace: str) -> None:
+    _require(server, "save_session()")
+    invocation = peek()
+    socket = invocation.owns(sid, namespace) if invocation else None
+    if socket is not None:
+        socket.save_session(session)
+        return
+    from .. import sessions
+
+    sessions.save(server.hub, namespace, sid, session)
+
+
+def _pending(invocation: Invocation | None, sid: str, namespace: str) -> list[tuple[str, str]]:
+    """This invocation's not yet recorded room changes of (sid, namespace), in order."""
+    if invocation is None:
+        return []
+    changes = []
+    for action in invocation.actions:
+        if action.get("socketId") == sid and action.get("namespace") == namespace:
+            if action.get("actionName") == "addSocketToRoom":
+                changes.append(("join", action["room"]))
+            elif action.get("actionName") == "removeSocketFromRoom":
+                changes.append(("leave", action["room"]))
+    return changes
+
+
+def rooms(server: _Server, sid: str, namespace: str) -> list[str]:
+    """python-socketio's ``rooms(sid)``: the sid's own room first, then the rooms it joined."""
+    _require(server, "rooms()")
+    from .. import presence
+
+    invocation = peek()
+    joined = list(presence.rooms(server.hub, namespace, sid))
+    for change, room in _pending(invocation, sid, namespace):
+        if change == "join" and room not in joined:
+            joined.append(room)
+        elif change == "leave" and room in joined:
+            joined.remove(room)
+    return [sid, *(room for room in joined if room != sid)]
+
+
+def changed(server: _Server, invocation: Invocation, change: str, socket: Socket, room: str) -> None:
+    """Remember a join/leave of a socket other than the triggering one (recorded by ``flush``)."""
+    if server.state and invocation.owns(socket.sid, socket.namespace) is None:
+        invocation.foreign.append((change, socket.namespace, socket.sid, room))
+
+
+def flush(server: _Server, invocation: Invocation) -> None:
+    """Record the foreign room changes; runs after the handler returned, before the actions are written."""
+    if not invocation.foreign:
+        return
+    from .. import presence
+
+    for change, namespace, sid, room in invocation.foreign:
+        (presence.join if change == "join" else presence.leave)(server.hub, namespace, sid, room)
+    invocation.foreign.clear()
+
+
+def members(server: _Server, room: str, namespace: str) -> list[str]:
+    """Who is in ``room`` now, counting this invocation's pending changes (for ``close_room``)."""
+    _require(server, "close_room()")
+    from .. import presence
+
+    invocation = peek()
+    result = list(presence.members(server.hub, namespace, room))
+    if invocation is not None:
+        for action in invocation.actions:
+            if action.get("namespace") != namespace or action.get("room") != room:
+                continue
+            sid = str(action.get("socketId"))
+            if action.get("actionName") == "addSocketToRoom" and sid not in result:
+                result.append(sid)
+            elif action.get("actionName") == "removeSocketFromRoom" and sid in result:
+                result.remove(sid)
+    return result
