@@ -59,6 +59,7 @@ class DevHost:
         self.sender = ActionSender()
         self.listeners: dict[tuple[str, str, str, str], SocketIOListener] = {}
         self.http_functions: list[HttpFunction] = []
+        self._validation_keys: dict[str, list[str | None]] | None = None
         for function in functions:
             trigger = function.trigger
             if trigger.type.lower() == SOCKETIO_TRIGGER:
@@ -125,7 +126,14 @@ class DevHost:
         self.listeners[listener.key] = listener
 
     def validation_keys(self) -> dict[str, list[str | None]]:
-        """Endpoint host (lower case) -> access keys, from every connection the socketio triggers use."""
+        """Endpoint host (lower case) -> access keys, from every connection the socketio triggers use.
+
+        Computed once: app settings do not change while the host runs."""
+        if self._validation_keys is None:
+            self._validation_keys = self._compute_validation_keys()
+        return self._validation_keys
+
+    def _compute_validation_keys(self) -> dict[str, list[str | None]]:
         hosts: dict[str, list[str | None]] = {}
         for listener in self.listeners.values():
             try:

@@ -274,9 +274,10 @@ class Stack:
     def start_devhost(self) -> None:
         """Start the dev host again on the same port, with the same settings."""
         deadline = time.monotonic() + self.startup_timeout
-        while not port_is_free(self.devhost_port):
+        # Not port_is_free: connections left in TIME_WAIT block a plain bind, not uvicorn's (SO_REUSEADDR).
+        while _accepts(self.devhost_port):
             if time.monotonic() > deadline:
-                raise StackError(f"port {self.devhost_port} is still busy; cannot restart the dev host")
+                raise StackError(f"something still listens on port {self.devhost_port}; cannot restart the dev host")
             time.sleep(0.05)
         self._start_devhost()
 
