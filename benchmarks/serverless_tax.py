@@ -99,8 +99,13 @@ async def measure(connect: Connect, rounds: int, clients: int, per_client: int) 
     await asyncio.gather(*(close_client(c) for c in [sender, receiver, *crowd]))
     ack50, ack99 = percentiles(acks)
     bc50, bc99 = percentiles(deliveries)
-    return {"ack_p50": ack50, "ack_p99": ack99, "bcast_p50": bc50, "bcast_p99": bc99,
-            "throughput": clients * per_client / elapsed}
+    return {
+        "ack_p50": ack50,
+        "ack_p99": ack99,
+        "bcast_p50": bc50,
+        "bcast_p99": bc99,
+        "throughput": clients * per_client / elapsed,
+    }
 
 
 async def main_async(args: argparse.Namespace) -> None:
