@@ -16,7 +16,7 @@
   const author = Math.random().toString(36).slice(2, 10);
   const state = {
     socket: null, author, tool: "polyline", color: "black", width: 2, shapes: new Map(), users: 0, usersAt: 0,
-    undo: [], redo: [], drawing: null, background: null, acks: 0, errors: [],
+    undo: [], redo: [], drawing: null, background: null, acks: 0, pending: 0, errors: [],
   };
   window.whiteboard = state; // for the console and the browser test
 
@@ -103,7 +103,9 @@
 
   function send(event, payload) {
     if (!state.socket) return;
+    state.pending += 1;
     state.socket.timeout(ACK_TIMEOUT_MS).emit(event, payload, (err, ack) => {
+      state.pending -= 1;
       if (err) showError(`${event}: no answer from the server`);
       else if (ack && ack.error) showError(`${event}: ${ack.error}`);
       else state.acks += 1;

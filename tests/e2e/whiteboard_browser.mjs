@@ -1,0 +1,167 @@
+// Whiteboard pages in headless Chromium: two draw and see each other's shapes, a late third loads the board,
+// then (between "RESTART" on stdout and a line on stdin) the dev host is restarted by the caller: the pages stay
+// connected, new strokes flow and nothing is lost.
+// Usage: node tests/e2e/whiteboard_browser.mjs <devhost base url> <artifacts dir>. Last stdout line: JSON result.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { deflateSync } from "node:zlib";
+import { chromium } from "playwright-core";
+
+const [base, artifacts] = process.argv.slice(2);
+mkdirSync(artifacts, { recursive: true });
+const TIMEOUT = 15000;
+const result = { ok: false, steps: [], console: [] };
+const step = (text) => result.steps.push(text);
+const lines = createInterface({ input: process.stdin });
+const nextLine = () => new Promise((resolve) => lines.once("line", resolve));
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--disable-gpu", "--disable-quic"],
+});
+
+async function open(name) {
+  const context = await browser.newContext({ viewport: { width: 900, height: 560 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  page.on("console", (m) => result.console.push(`${name}: ${m.type()}: ${m.text()}`));
+  page.on("pageerror", (e) => result.console.push(`${name}: pageerror: ${e.message}`));
+  await page.goto(`${base}/api/whiteboard?name=${name}`);
+  await page.waitForSelector("#status.online");
+  await page.waitForFunction(() => window.whiteboard.loaded === true);
+  return page;
+}
+
+async function draw(page, tool, color, width, points) {
+  await page.click(`#tools [data-tool="${tool}"]`);
+  await page.click(`#colors [data-color="${color}"]`);
+  await page.click(`#widths [data-width="${width}"]`);
+  const box = await page.locator("#board").boundingBox();
+  await page.mouse.move(box.x + points[0][0], box.y + points[0][1]);
+  await page.mouse.down();
+  for (const [x, y] of points.slice(1)) await page.mouse.move(box.x + x, box.y + y, { steps: 4 });
+  await page.mouse.up();
+  // Every emit of the shape, the final updateShape (which stores it) included, is acknowledged.
+  await page.waitForFunction(() => window.whiteboard.pending === 0 && !window.whiteboard.drawing);
+  const errors = await page.evaluate(() => window.whiteboard.errors);
+  if (errors.length) throw new Error(`errors on the page: ${errors}`);
+  return page.evaluate(() => window.whiteboard.undo[window.whiteboard.undo.length - 1]);
+}
+
+// Another page shows the shape exactly as the drawing page has it (same data, after patches and the final update).
+async function seen(page, id, from) {
+  const want = JSON.stringify(await from.evaluate((i) => window.whiteboard.shapes.get(i), id));
+  await page.waitForFunction(([i, w]) => JSON.stringify(window.whiteboard.shapes.get(i)) === w, [id, want]);
+  await page.waitForSelector(`#shapes [data-id="${id}"]`);
+}
+const ids = (page) => page.evaluate(() => [...window.whiteboard.shapes.keys()].sort());
+const socketId = (page) => page.evaluate(() => window.whiteboard.socket.id);
+
+// A small PNG (a pale gradient), built here so the test needs no image file.
+function png(width, height) {
+  const table = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = table[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (kind, data) => {
+    const body = Buffer.concat([Buffer.from(kind), data]);
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc(body), 8 + data.length);
+    return out;
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  const rows = [];
+  for (let y = 0; y < height; y++) {
+    const row = Buffer.alloc(1 + width * 3);
+    for (let x = 0; x < width; x++) row.set([230, 240 - (y % 40), 200 + (x % 50)], 1 + x * 3);
+    rows.push(row);
+  }
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([signature, chunk("IHDR", header), chunk("IDAT", deflateSync(Buffer.concat(rows))), chunk("IEND", Buffer.alloc(0))]);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(artifacts, `whiteboard-${name}.png`) });
+}
+
+try {
+  const alice = await open("alice");
+  const bob = await open("bob");
+  await alice.waitForFunction(() => window.whiteboard.users >= 2);
+  step("two pages online; alice sees 2+ users");
+
+  const stroke = await draw(alice, "polyline", "red", 4, [[40, 60], [80, 90], [130, 70], [180, 120], [220, 80]]);
+  await seen(bob, stroke, alice);
+  const rect = await draw(alice, "rect", "deepskyblue", 8, [[260, 60], [420, 180]]);
+  await seen(bob, rect, alice);
+  const circle = await draw(bob, "circle", "green", 2, [[520, 140], [580, 140]]);
+  await seen(alice, circle, bob);
+  const ellipse = await draw(bob, "ellipse", "purple", 4, [[80, 220], [300, 320]]);
+  await seen(alice, ellipse, bob);
+  step("alice and bob see each other's freehand, rectangle, circle and ellipse");
+
+  await bob.fill("#text", "hello from bob");
+  await bob.click("#chat-form button");
+  await alice.waitForSelector("#messages li.theirs:has-text('hello from bob')");
+  step("chat message reached alice");
+
+  await alice.setInputFiles("#background", { name: "bg.png", mimeType: "image/png", buffer: png(640, 400) });
+  const background = await alice.waitForFunction(() => window.whiteboard.background).then((h) => h.jsonValue());
+  await bob.waitForFunction((id) => window.whiteboard.background === id, background);
+  await bob.waitForSelector("#bg[visibility=visible]", { state: "attached" });
+  step("alice uploaded a background; bob shows it");
+
+  const carol = await open("carol");
+  const expected = [stroke, rect, circle, ellipse].sort();
+  const carolIds = await ids(carol);
+  if (JSON.stringify(carolIds) !== JSON.stringify(expected)) throw new Error(`carol loaded ${carolIds}`);
+  await carol.waitForFunction(() => window.whiteboard.users >= 3);
+  await carol.waitForSelector("#bg[visibility=visible]", { state: "attached" });
+  step("carol, opened later, loaded the whole diagram");
+  await shot(alice, "alice");
+  await shot(carol, "carol-late");
+
+  const sockets = await Promise.all([alice, bob, carol].map(socketId));
+  console.log("RESTART");
+  await nextLine();
+  const after = await Promise.all([alice, bob, carol].map(socketId));
+  const connected = await Promise.all([alice, bob, carol].map((p) => p.evaluate(() => window.whiteboard.socket.connected)));
+  if (JSON.stringify(after) !== JSON.stringify(sockets) || connected.includes(false)) {
+    throw new Error(`sockets changed across the restart: ${sockets} -> ${after} (${connected})`);
+  }
+  step("after the dev host restart, all three pages are still connected with the same sockets");
+
+  const line = await draw(carol, "line", "orange", 8, [[350, 250], [600, 400]]);
+  await seen(alice, line, carol);
+  await seen(bob, line, carol);
+  const dave = await open("dave");
+  const daveIds = await ids(dave);
+  const all = [...expected, line].sort();
+  if (JSON.stringify(daveIds) !== JSON.stringify(all)) throw new Error(`dave loaded ${daveIds}, wanted ${all}`);
+  step("a new stroke flows after the restart; a new page loads everything drawn before and after");
+
+  await alice.click("#undo"); // removes alice's rectangle
+  await bob.waitForSelector(`#shapes [data-id="${rect}"]`, { state: "detached" });
+  step("undo on alice removed the rectangle on bob's page");
+  await shot(bob, "bob-after-restart");
+  await shot(dave, "dave");
+  result.ok = true;
+} catch (err) {
+  result.error = String(err && err.stack ? err.stack : err);
+} finally {
+  await browser.close();
+  console.log(JSON.stringify(result));
+  lines.close();
+}
