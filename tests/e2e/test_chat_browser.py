@@ -6,6 +6,7 @@ The screenshot lands in test-artifacts/chat-two-pages.png.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -29,7 +30,7 @@ def test_two_browser_pages_chat_in_a_room(sioless_stack) -> None:
         text=True,
         timeout=90,
         cwd=ROOT,
-        env={"CHROMIUM": CHROMIUM, "PATH": "/usr/bin:/bin"},
+        env=dict(os.environ, CHROMIUM=CHROMIUM),
     )
     assert run.stdout.strip(), run.stderr[-2000:]
     result = json.loads(run.stdout.strip().splitlines()[-1])
