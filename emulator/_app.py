@@ -72,7 +72,14 @@ class EmulatorApp:
             name, _, rest = path[len(CLIENT_PREFIX) :].partition("/")
             hub = self.hub(name) if rest == "" else None
             if hub is not None:
-                await hub.eio.handle_request(scope, receive, send)
+                try:
+                    await hub.eio.handle_request(scope, receive, send)
+                except Exception as exc:  # engineio raises on some malformed frames; only that client suffers
+                    reason = f"invalid Engine.IO frame ({type(exc).__name__}: {exc})"
+                    log.warning("hub %s: %s", name, reason)
+                    connection_id = scope.get("emulator.connection_id")
+                    if connection_id:
+                        await hub.abandon(connection_id, reason)
                 return
             await self._not_found(
                 scope,

@@ -38,6 +38,24 @@ _PACKET_NAMES = {
 _REASONS = {engineio.AsyncServer.reason.CLIENT_DISCONNECT: ""}
 
 
+class _EngineServer(engineio.AsyncServer):
+    """engineio's ``disconnect`` waits until the client drained its queue; a polling client that never polls
+    again (or sent an unknown packet type) would hang that request forever. Close without waiting instead."""
+
+    async def disconnect(self, sid: str | None = None) -> None:
+        if sid is None:
+            await super().disconnect()
+            return
+        socket = self.sockets.get(sid)
+        if socket is not None:
+            await socket.close(wait=False, reason=self.reason.SERVER_DISCONNECT)
+            if socket.upgraded:
+                # after the CLOSE packet, end the websocket writer so the server closes the websocket itself
+                # instead of waiting for a (misbehaving) client to do it
+                await socket.queue.put(None)
+            self.sockets.pop(sid, None)
+
+
 class PacketRefused(ValueError):
     """A Socket.IO packet the emulator will not forward; the message says why."""
 
@@ -99,7 +117,7 @@ class Hub:
         self._tasks: set[asyncio.Task[Any]] = set()
         # async_handlers=False: "message" only enqueues, so packets keep their order; the per-connection worker
         # does the slow part (one webhook in flight per connection, FIFO; open-questions Q2).
-        self.eio = engineio.AsyncServer(
+        self.eio = _EngineServer(
             async_mode="asgi",
             cors_allowed_origins="*",
             async_handlers=False,
@@ -136,6 +154,8 @@ class Hub:
                 claims = {}
         query.pop("access_token", None)
         headers.pop("authorization", None)
+        # Lets the app find this connection if engineio raises on a malformed frame (see EmulatorApp).
+        scope["emulator.connection_id"] = sid
         sub = claims.get("sub")
         conn = Connection(
             connection_id=sid,
@@ -369,6 +389,15 @@ class Hub:
             return
         conn.close_reason = reason
         self._spawn(self.eio.disconnect(conn.connection_id))
+
+    async def abandon(self, connection_id: str, reason: str) -> None:
+        """Forget a connection whose transport failed inside engineio (a malformed frame raised there)."""
+        conn = self.connections.get(connection_id)
+        if conn is not None:
+            conn.close_reason = reason
+            await self.eio.disconnect(connection_id)
+            if not conn.closed:  # engineio had already dropped the socket: tear down ourselves
+                await self._on_eio_disconnect(connection_id, reason)
 
     def transport(self, conn: Connection) -> str:
         sock = self.eio.sockets.get(conn.connection_id)

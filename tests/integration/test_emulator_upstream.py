@@ -204,7 +204,7 @@ async def test_other_failure_policies(policy):
                 if policy == "disconnect_socket":
                     await asyncio.wait_for(left.wait(), 5)  # only /a went; "/" and the connection stay
                     rec = await own.wait(lambda r: r.event == "disconnected")
-                    assert rec.headers["ce-namespace"] == "/a" and "own failure" in rec.json()["reason"]
+                    assert rec.headers["ce-namespace"] == "/a" and "upstream failure" in rec.json()["reason"]
                 else:
                     assert await client.call("fine", namespace="/a", timeout=5) == {"echo": None, "event": "fine"}
                 assert await client.call("fine", timeout=5) == {"echo": None, "event": "fine"}
