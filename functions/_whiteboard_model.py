@@ -165,7 +165,8 @@ def image_from_request(body: bytes, content_type: str, limit: int) -> tuple[byte
         parts = [p for p in message.iter_parts() if p.get_param("name", header="content-disposition") == "file"]
         if not message.is_multipart() or not parts:
             raise BadImage("the form has no 'file' field", 400)
-        content = parts[0].get_payload(decode=True) or b""
+        payload = parts[0].get_payload(decode=True)
+        content = payload if isinstance(payload, bytes) else b""
     else:
         content = body
     if not content:

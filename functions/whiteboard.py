@@ -20,6 +20,7 @@ import json
 import logging
 import re
 import uuid
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -130,12 +131,12 @@ def _clear_board() -> int:
     for start in range(0, len(keys), 100):
         operations = [("delete", {"PartitionKey": BOARD, "RowKey": key}) for key in keys[start : start + 100]]
         try:
-            call_storage(lambda ops=operations: table.submit_transaction(ops), "clear shapes")
+            call_storage(partial(table.submit_transaction, operations), "clear shapes")
         except StorageError:
             raise
         except Exception:  # a shape removed meanwhile fails the batch: delete one by one (missing is fine)
             for _, row in operations:
-                call_storage(lambda row=row: table.delete_entity(BOARD, row["RowKey"]), "clear shapes")
+                call_storage(partial(table.delete_entity, BOARD, row["RowKey"]), "clear shapes")
     _set_background(None)
     return len(keys)
 

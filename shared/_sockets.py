@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Mapping
+from functools import partial
 from typing import Any
 
 from ._errors import SiolessError
@@ -132,10 +133,14 @@ def remove_socket(hub: str, namespace: str, socket_id: str) -> list[str]:
     # The c| row first: from now on a racing join's transaction fails instead of adding rows we would miss.
     call_storage(lambda: table.delete_entity(pk, conn_key(socket_id)), f"forget socket {socket_id!r}")
     rooms = rooms_of(hub, namespace, socket_id)
-    for room in rooms:
-        call_storage(lambda room=room: table.delete_entity(pk, member_key(room, socket_id)), "leave room")
-        call_storage(lambda room=room: table.delete_entity(pk, room_key(socket_id, room)), "leave room")
+    _delete_memberships(table, pk, socket_id, rooms)
     return rooms
+
+
+def _delete_memberships(table: Any, pk: str, socket_id: str, rooms: Iterable[str]) -> None:
+    for room in rooms:  # room -> member first: a listing by socket still finds what is left to delete
+        call_storage(partial(table.delete_entity, pk, member_key(room, socket_id)), "leave room")
+        call_storage(partial(table.delete_entity, pk, room_key(socket_id, room)), "leave room")
 
 
 # -- rooms -----------------------------------------------------------------------------------------------------
@@ -159,7 +164,7 @@ def join_rooms(hub: str, namespace: str, socket_id: str, rooms: Iterable[str]) -
                 ("upsert", {"PartitionKey": pk, "RowKey": member_key(room, socket_id), "socket_id": socket_id})
             )
         try:
-            call_storage(lambda ops=operations: table.submit_transaction(ops), f"join {socket_id!r} to rooms")
+            call_storage(partial(table.submit_transaction, operations), f"join {socket_id!r} to rooms")
         except (TableTransactionError, ResourceNotFoundError) as exc:
             raise UnknownSocketError(
                 f"socket {socket_id!r} is not connected to namespace {namespace!r} of hub {hub!r}"
@@ -169,9 +174,7 @@ def join_rooms(hub: str, namespace: str, socket_id: str, rooms: Iterable[str]) -
 def leave_rooms(hub: str, namespace: str, socket_id: str, rooms: Iterable[str]) -> None:
     table = table_client(TABLE)
     pk = partition(hub, namespace)
-    for room in dict.fromkeys(rooms):
-        call_storage(lambda room=room: table.delete_entity(pk, member_key(room, socket_id)), "leave room")
-        call_storage(lambda room=room: table.delete_entity(pk, room_key(socket_id, room)), "leave room")
+    _delete_memberships(table, pk, socket_id, dict.fromkeys(rooms))
 
 
 # -- reads -----------------------------------------------------------------------------------------------------

@@ -102,7 +102,7 @@ def _room_changes(socket: Any, actions: list[dict[str, Any]]) -> tuple[list[str]
         if action.get("socketId") != socket.id or action.get("namespace") != socket.namespace:
             continue
         name = action.get("actionName")
-        room = action.get("room")
+        room = str(action.get("room"))
         if name == "addSocketToRoom":
             joined.append(room)
             if room in left:
