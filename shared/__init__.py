@@ -21,9 +21,9 @@ from ._storage import StorageError, configure_storage
 
 
 def __getattr__(name: str) -> _Any:
-    # `shared.protocol`, `.presence` and `.sessions` are imported on first use: handlers rarely need them, and
-    # cold start counts.
-    if name in ("protocol", "presence", "sessions"):
+    # `shared.protocol`, `.presence`, `.sessions` and `.compat` are imported on first use: handlers rarely need
+    # them, and cold start counts.
+    if name in ("protocol", "presence", "sessions", "compat"):
         import importlib
 
         return importlib.import_module(f".{name}", __name__)
@@ -34,6 +34,7 @@ __all__ = [
     "AckError",
     "BroadcastOperator",
     "ClientCertificate",
+    "compat",
     "configure_storage",
     "ConnectRefused",
     "ConnectRequest",

@@ -86,11 +86,12 @@ def activate(invocation: Invocation) -> Iterator[Invocation]:
 def build_environ(request: ConnectRequest, namespace: str) -> dict[str, Any]:
     """A WSGI-style ``environ`` for the client's Engine.IO connect request (what python-socketio passes).
 
-    ``QUERY_STRING`` and ``HTTP_*`` come from the request the service forwards (protocol.md §3.3: the service
-    drops ``access_token`` and ``Authorization``); ``sioless.*`` keys add what serverless knows besides.
+    ``QUERY_STRING`` and ``HTTP_*`` come from the query and headers the service forwards (protocol.md §3.3; the
+    emulator drops ``access_token`` and ``Authorization`` as open-questions Q3 recommends, the real service's
+    choice is unknown); ``sioless.*`` keys add what serverless knows besides.
     """
     pairs = [(name, value) for name in request.query for value in request.query.get_all(name)]
-    environ: dict[str, Any] = {
+    result: dict[str, Any] = {
         "REQUEST_METHOD": "GET",
         "QUERY_STRING": urlencode(pairs),
         "SCRIPT_NAME": "",
@@ -103,8 +104,8 @@ def build_environ(request: ConnectRequest, namespace: str) -> dict[str, Any]:
     for name in request.headers:
         value = ",".join(request.headers.get_all(name))
         key = name.upper().replace("-", "_")
-        environ[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"] = value
-    return environ
+        result[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"] = value
+    return result
 
 
 def claims_dict(request: ConnectRequest) -> dict[str, Any]:

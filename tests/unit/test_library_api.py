@@ -8,6 +8,7 @@ EXPECTED = [
     "AckError",
     "BroadcastOperator",
     "ClientCertificate",
+    "compat",
     "configure_storage",
     "ConnectRefused",
     "ConnectRequest",
