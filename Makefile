@@ -14,10 +14,14 @@ setup-python: .venv/.installed
 	$(PIP) install -q -r requirements-dev.txt
 	@touch $@
 
-setup-node: node_modules/.package-lock.json
+setup-node: node_modules/.package-lock.json web/vendor/socket.io.min.js
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
+
+# The pages serve the stock socket.io-client bundle from web/vendor/ (node_modules is never deployed).
+web/vendor/socket.io.min.js: node_modules/.package-lock.json
+	mkdir -p web/vendor && cp node_modules/socket.io-client/dist/socket.io.min.js $@
 
 # Debian's Chromium for the browser tests (playwright-core drives it; it never downloads a browser).
 setup-browser:

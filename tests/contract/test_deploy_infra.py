@@ -94,7 +94,9 @@ def test_extension_build_path_is_explicit_and_consistent() -> None:
     prepackage = azure_yaml()["services"]["api"]["hooks"]["prepackage"]
     for platform in ("posix", "windows"):
         run = prepackage[platform]["run"]
-        assert run.startswith("dotnet build extensions.csproj") and "--output bin" in run, run
+        assert "dotnet build extensions.csproj" in run and "--output bin" in run, run
+        # The pages serve the stock socket.io-client bundle from web/vendor/; node_modules is not deployed.
+        assert "socket.io-client/dist/socket.io.min.js" in run and "web/vendor" in run, run
 
 
 def test_funcignore_ships_the_app_and_the_extension_but_nothing_else() -> None:
