@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import azure.functions as func
@@ -400,3 +401,57 @@ def test_state_off_names_what_is_missing() -> None:
 
     Harness(sio).event("look")
     assert len(errors) == 2 and all("state=False" in e and "AzureWebJobsStorage" in e for e in errors)
+
+
+def test_output_binding_for_http_functions_passes_the_worker_checks() -> None:
+    sio = server(hub="files")
+    app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+    @app.route(route="upload", methods=["POST"])
+    @sio.output_binding(app, "out")
+    async def upload(req: func.HttpRequest, out: func.Out[str]) -> func.HttpResponse:
+        with sio.emitter(out):
+            await sio.emit("uploaded", req.params.get("name"), to="lobby")
+        return func.HttpResponse("ok")
+
+    sio.register(app)
+    functions = {f.get_function_name(): f for f in app.get_functions()}
+    bindings = json.loads(functions["upload"].get_function_json())["bindings"]
+    assert {"direction": "OUT", "type": "socketio", "name": "out", "hub": "files"}.items() <= next(
+        b for b in bindings if b["name"] == "out"
+    ).items()
+    assert all(load_errors(f) == [] for f in functions.values())
+    out = Out()
+    request = func.HttpRequest("POST", "/api/upload", params={"name": "a.txt"}, body=b"")
+    asyncio.run(upload(request, out))
+    assert parse_actions(out.values[0]) == [
+        {
+            "actionName": "sendToRooms",
+            "namespace": "/",
+            "rooms": ["lobby"],
+            "eventName": "uploaded",
+            "parameters": ["a.txt"],
+        }
+    ]
+
+
+def test_importing_the_facade_is_cold_start_cheap() -> None:
+    """``shared.compat`` adds nothing beyond azure.functions, the stdlib and ``shared`` (storage loads lazily)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import json, sys; import azure.functions; before = set(sys.modules); import shared.compat; "
+        "print(json.dumps(sorted(set(sys.modules) - before)))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True, cwd=root
+    )
+    extra = {
+        name
+        for name in json.loads(done.stdout)
+        if name.split(".")[0] != "shared" and name.split(".")[0] not in sys.stdlib_module_names
+    }
+    assert extra == set()
+    assert "shared.sessions" not in done.stdout and "azure.data" not in done.stdout
