@@ -143,7 +143,8 @@ class Hub:
             token = auth[7:].strip()
         claims: dict[str, Any] = {}
         if token or not self.settings.allow_anonymous:
-            bases = audience_bases(self._endpoint(), (headers.get("host") or [None])[0])
+            host = headers.get("host")
+            bases = audience_bases(self._endpoint(), host[0] if host else None)
             try:
                 claims = validate_client_token(token, self._config.keys, self.name, bases)
             except TokenError as exc:
@@ -456,7 +457,7 @@ class Hub:
         for conn in self.connections.values():
             sockets = []
             for sock in conn.sockets.values():
-                rooms = sorted(
+                socket_rooms = sorted(
                     parsed[1]
                     for g in conn.groups
                     if (parsed := parse_group_name(g)) is not None
@@ -464,7 +465,7 @@ class Hub:
                     and parsed[1] is not None
                     and parsed[1] != sock.socket_id
                 )
-                sockets.append({"socketId": sock.socket_id, "namespace": sock.namespace, "rooms": rooms})
+                sockets.append({"socketId": sock.socket_id, "namespace": sock.namespace, "rooms": socket_rooms})
             connections.append(
                 {
                     "connectionId": conn.connection_id,

@@ -148,7 +148,7 @@ class Upstream:
         socket_id: str,
         user_id: str | None,
         content_type: str,
-    ) -> dict[str, bytes]:
+    ) -> dict[bytes, bytes]:
         headers = {
             "WebHook-Request-Origin": self.origin,
             "Content-Type": content_type,
@@ -167,7 +167,7 @@ class Upstream:
         }
         if user_id:
             headers["ce-userId"] = user_id
-        return {k: _header(v) for k, v in headers.items()}
+        return {k.encode("ascii"): _header(v) for k, v in headers.items()}
 
     async def call(
         self,

@@ -28,7 +28,7 @@ def test_upstream_headers_of_section_2_3():
         origin="localhost", keys=keys, timeout=1, validation_timeout=1, validation_ttl=1, history_size=1
     )
     headers = {
-        k: v.decode()
+        k.decode(): v.decode()
         for k, v in upstream._headers(
             hub="hub",
             event_type="azure.webpubsub.sys.connect",
@@ -65,7 +65,7 @@ def test_upstream_headers_of_section_2_3():
         user_id=None,
         content_type="text/plain",
     )
-    assert "ce-userId" not in no_user  # sent iff the token had a sub (open-questions Q3)
+    assert b"ce-userId" not in no_user  # sent iff the token had a sub (open-questions Q3)
 
 
 @pytest.mark.parametrize(
