@@ -264,6 +264,8 @@ def run_sync(spec: HandlerSpec, raw: Any, out: OutputLike) -> str:
             if spec.tracking is not None:
                 spec.tracking.after(spec.kind, socket, actions, result)
         except Exception as exc:
+            if actions and spec.tracking is not None and isinstance(exc, AckError):
+                exc = spec.tracking.after_error(spec.kind, socket, actions, exc)  # its actions are still sent
             return _failure(spec, exc, out, actions)
         return _success(spec, result, actions, out)
     except Exception as exc:  # e.g. out.set failed: still answer with a JSON object
@@ -281,6 +283,8 @@ async def run_async(spec: HandlerSpec, raw: Any, out: OutputLike) -> str:
             if spec.tracking is not None:
                 await asyncio.to_thread(spec.tracking.after, spec.kind, socket, actions, result)
         except Exception as exc:
+            if actions and spec.tracking is not None and isinstance(exc, AckError):
+                exc = await asyncio.to_thread(spec.tracking.after_error, spec.kind, socket, actions, exc)
             return _failure(spec, exc, out, actions)
         return _success(spec, result, actions, out)
     except Exception as exc:

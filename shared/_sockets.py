@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from functools import partial
 from typing import Any
 
-from ._errors import SiolessError
+from ._errors import AckError
 from ._storage import call_storage, table_client
 
 TABLE = "siolesssockets"
@@ -34,8 +34,12 @@ _MAX_KEY = 1024
 _TOKEN_CLAIMS = frozenset({"aud", "exp", "nbf", "iat", "iss", "jti"})
 
 
-class UnknownSocketError(SiolessError, KeyError):
-    """The socket is not connected (never was, or already disconnected) in this hub and namespace."""
+class UnknownSocketError(AckError, KeyError):
+    """The socket is not connected (never was, or already disconnected) in this hub and namespace.
+
+    A ``KeyError`` (as python-socketio's ``get_session`` raises) and an ``AckError``: leaving an event handler,
+    it answers the client ``{"error": "socket ... is not connected ..."}``.
+    """
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0]) if self.args else "unknown socket"

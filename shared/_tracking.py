@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from . import _sockets
-from ._errors import ConnectRefused, UnsupportedError
+from ._errors import AckError, ConnectRefused, UnsupportedError
 from ._storage import StorageError
 
 logger = logging.getLogger("sioless")
@@ -90,9 +90,19 @@ class Tracking:
             if kind == "connect":
                 raise ConnectRefused(f"cannot record the socket: {exc.message}", status=503) from exc
             raise
-        except _sockets.UnknownSocketError:
+        except _sockets.UnknownSocketError as exc:
             actions.clear()
-            raise
+            raise AckError(f"{exc}; nothing was done") from exc
+
+    def after_error(self, kind: str, socket: Any, actions: list[dict[str, Any]], error: Exception) -> Exception:
+        """An ``AckError`` still sends the handler's actions: record them too. Returns the error to answer with."""
+        if isinstance(error, StorageError):
+            return error  # its actions are dropped
+        try:
+            self.after(kind, socket, actions)
+        except AckError as exc:  # StorageError, or the socket is gone
+            return exc
+        return error
 
 
 def _room_changes(socket: Any, actions: list[dict[str, Any]]) -> tuple[list[str], list[str]]:

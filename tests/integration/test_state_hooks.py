@@ -115,7 +115,7 @@ async def test_connect_event_disconnect_keep_sessions_and_presence(azurite: Mana
 
     # An event from a socket the store no longer knows: error ack, nothing sent.
     reply, out = await call(functions, n["join"], event)
-    assert "error" in reply["ack"][0] and out.value is None
+    assert "is not connected" in reply["ack"][0]["error"] and out.value is None
 
 
 async def test_storage_down_refuses_connect_and_answers_events_with_an_error(azurite: ManagedProcess) -> None:
