@@ -511,7 +511,6 @@ class _EmitterScope:
 
     def __init__(self, hub: str, out: OutputLike | None) -> None:
         self.emitter = Emitter("/", hub=hub, out=out)
-        self._token: Any = None
         self._invocation = Invocation(hub, self.emitter._actions)
         self._scope: Any = None
 
