@@ -118,10 +118,18 @@ def make_client_token(
     return jwt.encode(claims, key.encode("utf-8"), algorithm="HS256")
 
 
-def claims_as_lists(claims: dict[str, Any]) -> dict[str, list[str]]:
-    """JWT claims as the connect body carries them: ``{name: [str, ...]}`` (open-questions Q3, ``jwt`` naming)."""
+_DOTNET_NAMES = {
+    "sub": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier",
+    "role": "http://schemas.microsoft.com/ws/2008/06/identity/claims/role",
+}
+
+
+def claims_as_lists(claims: dict[str, Any], naming: str = "jwt") -> dict[str, list[str]]:
+    """JWT claims as the connect body carries them: ``{name: [str, ...]}`` (open-questions Q3); ``dotnet`` naming
+    renames ``sub``/``role`` like .NET's default inbound claim mapping."""
     out: dict[str, list[str]] = {}
-    for name, value in claims.items():
+    for raw_name, value in claims.items():
+        name = _DOTNET_NAMES.get(raw_name, raw_name) if naming == "dotnet" else raw_name
         values = value if isinstance(value, list) else [value]
         out[name] = [v if isinstance(v, str) else str(v) for v in values]
     return out

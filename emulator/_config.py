@@ -68,6 +68,9 @@ class EmulatorConfig:
     validation_timeout: float = 10.0
     validation_ttl: float = 60.0
     user_event_failure: str = "close_connection"
+    # Claim names in the connect body: "jwt" keeps them (sub, role, ...); "dotnet" maps sub/role to the .NET claim
+    # type URIs the official generic emulator produces (open-questions Q3(a): the real service is unknown).
+    claims_naming: str = "jwt"
     ping_interval: float = 25.0
     ping_timeout: float = 20.0
     max_payload: int = 1_000_000
@@ -81,6 +84,8 @@ class EmulatorConfig:
         for hub in self.hubs:
             if not HUB_NAME.match(hub.name):
                 raise ConfigError(f"Hub name {hub.name!r} does not match {HUB_NAME.pattern}.")
+        if self.claims_naming not in ("jwt", "dotnet"):
+            raise ConfigError(f"claims_naming must be 'jwt' or 'dotnet', not {self.claims_naming!r}.")
         if self.upstream_timeout <= 0 or self.validation_timeout <= 0:
             raise ConfigError("Timeouts must be positive numbers of seconds.")
         if self.max_payload < 1024:
@@ -155,6 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--upstream-timeout", type=float, help="seconds to wait for an event handler (default 30)")
     p.add_argument("--validation-timeout", type=float, help="seconds for the abuse-protection handshake (default 10)")
     p.add_argument(
+        "--claims-naming",
+        choices=("jwt", "dotnet"),
+        help="claim names in the connect body (default jwt: sub, role; dotnet: .NET claim-type URIs)",
+    )
+    p.add_argument(
         "--user-event-failure",
         choices=FAILURE_POLICIES,
         help="what a failed user-event webhook does (default close_connection, open-questions Q2)",
@@ -217,6 +227,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         upstream_timeout=float(pick(args.upstream_timeout, "upstreamTimeout", base.upstream_timeout)),
         validation_timeout=float(pick(args.validation_timeout, "validationTimeout", base.validation_timeout)),
         user_event_failure=pick(args.user_event_failure, "userEventFailure", base.user_event_failure),
+        claims_naming=pick(args.claims_naming, "claimsNaming", base.claims_naming),
         ping_interval=float(pick(args.ping_interval, "pingInterval", base.ping_interval)),
         ping_timeout=float(pick(args.ping_timeout, "pingTimeout", base.ping_timeout)),
         max_payload=int(pick(args.max_payload, "maxPayload", base.max_payload)),

@@ -114,6 +114,8 @@ class Hub:
         self._endpoint = endpoint
         self.connections: dict[str, Connection] = {}
         self.groups: dict[str, set[str]] = {}
+        # Groups a user was added to: in Web PubSub they apply to the user's future connections as well.
+        self.user_groups: dict[str, set[str]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         # async_handlers=False: "message" only enqueues, so packets keep their order; the per-connection worker
         # does the slow part (one webhook in flight per connection, FIFO; open-questions Q2).
@@ -161,12 +163,14 @@ class Hub:
         conn = Connection(
             connection_id=sid,
             user_id=sub if isinstance(sub, str) and sub else None,
-            claims=claims_as_lists(claims),
+            claims=claims_as_lists(claims, self._config.claims_naming),
             query=query,
             headers=headers,
         )
         conn.worker = asyncio.create_task(self._worker(conn), name=f"emulator-conn-{sid}")
         self.connections[sid] = conn
+        for group in self.user_groups.get(conn.user_id or "", ()):
+            self._join(conn, group)
         log.info("hub %s: connection %s opened (user %s)", self.name, sid, conn.user_id)
         return True
 

@@ -204,10 +204,15 @@ class RestApi:
                     hub.remove_from_group(conn, group)  # type: ignore[arg-type]
                 return 204, None, None
             case ["users", user, "groups", group], "PUT" | "DELETE":
+                if m == "PUT":
+                    hub.user_groups.setdefault(user, set()).add(group)
+                else:
+                    hub.user_groups.get(user, set()).discard(group)
                 for conn in hub.of_user(user):
                     (hub.add_to_group if m == "PUT" else hub.remove_from_group)(conn, group)
                 return (200, {}, None) if m == "PUT" else (204, None, None)
             case ["users", user, "groups"], "DELETE":
+                hub.user_groups.pop(user, None)
                 for conn in hub.of_user(user):
                     for group in list(conn.groups):
                         hub.remove_from_group(conn, group)

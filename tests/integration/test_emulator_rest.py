@@ -267,3 +267,16 @@ async def test_rest_auth_is_checked(emulator):  # noqa: F811
         response = await http.post(f"{emulator.base_url}/api/hubs/chat/:send?api-version=2024-01-01", content="42[]")
         assert response.status_code == 401 and response.headers["x-ms-error-code"] == "Unauthorized"
         assert "Bearer" in response.json()["message"]
+
+
+async def test_user_groups_apply_to_later_connections(emulator, rest, fresh):  # noqa: F811
+    await rest.add_user_to_group("later", "fay")
+    assert not await rest.group_exists("later")  # nobody connected yet
+    async with inboxes(emulator, 1, users=["fay"]) as (fay,):
+        assert [c.connection_id async for c in rest.list_connections(group="later")] == [fay.conn_id]
+        await rest.send_to_group("later", text("/", "for-fay"), content_type="text/plain")
+        await rest.remove_user_from_group("later", "fay")
+        assert not await rest.group_exists("later")
+        await rest.send_to_all(text("/", "end"), content_type="text/plain")
+        await settle([fay], "end")
+    assert fay.events() == ["for-fay", "end"]

@@ -93,3 +93,12 @@ def test_generated_token_roundtrip_and_claim_lists():
     as_lists = claims_as_lists(claims)
     assert as_lists["sub"] == ["u"] and as_lists["role"] == ["r1"] and as_lists["webpubsub.group"] == ["g"]
     assert as_lists["exp"] == [str(claims["exp"])]
+
+
+def test_dotnet_claim_naming_switch():
+    named = claims_as_lists({"sub": "u", "role": ["a", "b"], "custom": 1}, "dotnet")
+    assert named == {
+        "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier": ["u"],
+        "http://schemas.microsoft.com/ws/2008/06/identity/claims/role": ["a", "b"],
+        "custom": ["1"],
+    }
