@@ -250,3 +250,51 @@ async def test_inspector_lists_state_and_calls_without_secrets(emulator, fresh):
     text = json.dumps(data) + html
     assert DEV_PRIMARY_KEY not in text and SECONDARY_KEY not in text and token not in text
     assert "<table" in html
+
+
+async def test_connect_timeout_is_a_refusal_and_connected_failures_are_only_logged(emulator, fresh):  # noqa: F811
+    fresh.rule("connect@/slow", delay=2.5)  # the fixture's upstream timeout is 1.5 s
+    fresh.rule("connected", status=500)  # non-blocking: logged, the socket stays
+    async with py_client(emulator, token=sdk_token(emulator, "chat"), transports=["websocket"]) as client:
+        errors: asyncio.Queue = asyncio.Queue()
+        client.on("connect_error", lambda data: errors.put_nowait(data), namespace="/slow")
+        await client._send_packet(client.packet_class(0, namespace="/slow"))
+        data = await asyncio.wait_for(errors.get(), 5)
+        assert "did not answer within 1.5 s" in data["message"]
+        assert await client.call("alive", timeout=5) == {"echo": None, "event": "alive"}
+    async with httpx.AsyncClient() as http:
+        calls = (await http.get(f"{emulator.base_url}/inspector/api")).json()["upstreamCalls"]
+    assert any(c["kind"] == "connected" and c["status"] == 500 and c["error"] for c in calls)
+    assert any(c["kind"] == "connect" and c["status"] is None and "1.5 s" in c["error"] for c in calls)
+
+
+async def test_event_routing_settings_of_a_hub():
+    from emulator import HubSettings
+
+    own = RecordingUpstream().start()
+    try:
+        hub = HubSettings(
+            "chat",
+            url_template=own.url + "?code=secret-function-key",
+            system_events=frozenset({"disconnected"}),
+            user_event_pattern="allowed*,other",
+        )
+        async with in_process(None, hubs=(hub,), user_event_failure="disconnect_socket") as emu:
+            async with py_client(
+                emu, token=sdk_token(emu, "chat"), transports=["websocket"], namespaces=["/", "/x"]
+            ) as client:
+                # connect not configured: accepted without a webhook (open-questions Q11)
+                assert await client.call("allowed-1", timeout=5) == {"echo": None, "event": "allowed-1"}
+                left = asyncio.Event()
+                client.on("disconnect", lambda *a: left.set(), namespace="/x")
+                await client.emit("not-routed", namespace="/x")  # no handler for it: the Q2 policy applies
+                await asyncio.wait_for(left.wait(), 5)
+            rec = await own.wait(lambda r: r.event == "disconnected" and r.headers["ce-namespace"] == "/x")
+            assert "no event handler is configured for event 'not-routed'" in rec.json()["reason"]
+            assert rec.query == {"code": ["secret-function-key"]}  # the URL template is used as given
+            assert not [r for r in own.events() if r.event in ("connect", "connected", "not-routed")]
+            async with httpx.AsyncClient() as http:
+                text = (await http.get(f"{emu.base_url}/inspector/api")).text
+            assert "secret-function-key" not in text  # URL queries (function keys) are never shown
+    finally:
+        own.stop()
