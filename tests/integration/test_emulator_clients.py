@@ -96,7 +96,7 @@ async def test_secondary_key_and_localhost_alias_are_accepted(emulator, fresh): 
 @pytest.mark.parametrize("case", ["wrong key", "wrong aud", "other hub", "expired", "garbage", "missing"])
 async def test_bad_tokens_are_refused(emulator, fresh, case):  # noqa: F811
     tokens = {
-        "wrong key": _forged(emulator, key="not-the-key"),
+        "wrong key": _forged(emulator, key="not-the-key-but-long-enough-for-hs256-0123456789"),
         "wrong aud": _forged(emulator, key=SECONDARY_KEY, base="http://example.com:1"),
         "other hub": sdk_token(emulator, "whiteboard"),
         "expired": _forged(emulator, key=SECONDARY_KEY, exp_delta=-600),
@@ -116,7 +116,7 @@ async def test_node_client_with_bad_token_gets_connect_error(emulator, fresh):  
     lines = await run_node(
         url=emulator.endpoint,
         path=CLIENT_PATH.format(hub="chat"),
-        token=_forged(emulator, key="nope"),
+        token=_forged(emulator, key="nope-not-the-key-but-long-enough-for-hs256-0123"),
         transports=["polling"],
     )
     assert [line["type"] for line in lines][0] == "connect_error", lines

@@ -133,7 +133,7 @@ async def test_rest_send_reaches_a_node_client(emulator, rest, fresh):  # noqa: 
         )
         assert (await node.next("event"))["args"] == [{"a": 1}]
     finally:
-        node.kill()
+        await node.close()
 
 
 async def _post_json(rest: WebPubSubServiceClient, op: str, body: dict[str, Any]) -> int:
@@ -258,7 +258,9 @@ async def test_generate_token_health_and_invoke(emulator, rest):  # noqa: F811
 
 
 async def test_rest_auth_is_checked(emulator):  # noqa: F811
-    wrong = WebPubSubServiceClient.from_connection_string(emulator.connection_string_for("d3Jvbmc="), hub="chat")
+    wrong = WebPubSubServiceClient.from_connection_string(
+        emulator.connection_string_for("d3Jvbmcta2V5LWJ1dC1sb25nLWVub3VnaC1mb3ItaHMyNTY="), hub="chat"
+    )
     async with wrong:
         with pytest.raises(HttpResponseError) as info:
             await wrong.send_to_all(text("/", "x"), content_type="text/plain")

@@ -155,7 +155,7 @@ async def test_node_client_sees_connect_error_message(emulator, fresh):  # noqa:
         line = await node.next("connect_error")
         assert "500" in line["message"] and "refused" in line["message"].lower()
     finally:
-        node.kill()
+        await node.close()
 
 
 async def test_ack_body_is_passed_verbatim(emulator, fresh):  # noqa: F811
