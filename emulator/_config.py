@@ -88,6 +88,9 @@ class EmulatorConfig:
             raise ConfigError(f"claims_naming must be 'jwt' or 'dotnet', not {self.claims_naming!r}.")
         if self.upstream_timeout <= 0 or self.validation_timeout <= 0:
             raise ConfigError("Timeouts must be positive numbers of seconds.")
+        if self.ping_interval < 1 or self.ping_interval != int(self.ping_interval) or self.ping_timeout <= 0:
+            # engineio advertises pingInterval as int(seconds) * 1000: fractions would be announced wrongly
+            raise ConfigError("ping_interval must be a whole number of seconds (>= 1); ping_timeout positive.")
         if self.max_payload < 1024:
             raise ConfigError("max_payload must be at least 1024 bytes.")
 

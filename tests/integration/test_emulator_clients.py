@@ -4,6 +4,7 @@ only and polling->websocket upgrade, with tokens from the official SDK; bad toke
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import jwt
@@ -142,3 +143,25 @@ async def test_unknown_hub_is_refused_with_404(emulator):  # noqa: F811
         assert response.status_code == 404
         response = await http.get(f"{emulator.base_url}/clients/socketio/hubs/chat/?EIO=3&transport=polling")
         assert response.status_code == 400
+
+
+async def test_heartbeats_keep_live_clients_and_drop_silent_ones(upstream):  # noqa: F811
+    import websockets
+
+    from tests.fixtures.emulator_fixtures import in_process
+
+    upstream.reset()
+    async with in_process(upstream.url, ping_interval=1, ping_timeout=0.5) as emu:
+        token = sdk_token(emu, "chat")
+        async with py_client(emu, token=token, transports=["websocket"]) as live:
+            url = (
+                f"ws://127.0.0.1:{emu.port}/clients/socketio/hubs/chat/?EIO=4&transport=websocket&access_token={token}"
+            )
+            async with websockets.connect(url) as silent:  # never answers the server's pings
+                assert json.loads((await silent.recv())[1:])["pingInterval"] == 1000
+                await silent.send("40")
+                sid = json.loads((await silent.recv())[2:])["sid"]
+                rec = await upstream.wait(lambda r: r.event == "disconnected" and r.headers["ce-socketid"] == sid, 8)
+                assert rec.json()["reason"] in ("ping timeout", "transport close")  # abnormal: non-empty
+            await asyncio.sleep(1.5)  # more ping cycles
+            assert await live.call("still", timeout=5) == {"echo": None, "event": "still"}

@@ -77,6 +77,7 @@ def test_hubs_on_demand():
         (["--hub", "9x"], "Hub name '9x'"),
         (["--upstream-timeout", "0"], "positive"),
         (["--max-payload", "10"], "max_payload"),
+        (["--ping-interval", "0.5"], "whole number"),
     ],
 )
 def test_bad_settings_are_named(argv, message):
