@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any
+from urllib.parse import parse_qs
 
 from ._config import EmulatorConfig
 from ._hub import Hub
@@ -77,7 +78,8 @@ class EmulatorApp:
                 except Exception as exc:  # engineio raises on some malformed frames; only that client suffers
                     reason = f"invalid Engine.IO frame ({type(exc).__name__}: {exc})"
                     log.warning("hub %s: %s", name, reason)
-                    connection_id = scope.get("emulator.connection_id")
+                    query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+                    connection_id = scope.get("emulator.connection_id") or (query.get("sid") or [None])[0]
                     if connection_id:
                         await hub.abandon(connection_id, reason)
                 return
