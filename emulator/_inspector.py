@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from shared.protocol import parse_group_name
+
 if TYPE_CHECKING:
     from ._app import EmulatorApp
+    from ._hub import Hub
 
 
 def inspector_data(app: EmulatorApp) -> dict[str, Any]:
     return {
         "endpoint": app.endpoint(),
-        "hubs": [hub.snapshot() for hub in app.hubs.values()],
+        "hubs": [hub_snapshot(hub) for hub in app.hubs.values()],
         "upstreamCalls": [record.as_json() for record in reversed(app.upstream.history)],
         "settings": {
             "upstreamTimeoutSeconds": app.config.upstream_timeout,
@@ -23,6 +26,56 @@ def inspector_data(app: EmulatorApp) -> dict[str, Any]:
             "maxPayload": app.config.max_payload,
         },
     }
+
+
+def hub_snapshot(hub: Hub) -> dict[str, Any]:
+    """One hub as the inspector shows it: no tokens, no keys, no claims (only the user id)."""
+    connections = []
+    for conn in hub.connections.values():
+        sockets = []
+        for sock in conn.sockets.values():
+            socket_rooms = sorted(
+                parsed[1]
+                for g in conn.groups
+                if (parsed := parse_group_name(g)) is not None
+                and parsed[0] == sock.namespace
+                and parsed[1] is not None
+                and parsed[1] != sock.socket_id
+            )
+            sockets.append({"socketId": sock.socket_id, "namespace": sock.namespace, "rooms": socket_rooms})
+        connections.append(
+            {
+                "connectionId": conn.connection_id,
+                "userId": conn.user_id,
+                "transport": hub.transport(conn),
+                "connectedAt": conn.connected_at,
+                "sockets": sockets,
+                "groups": sorted(conn.groups),
+                "pendingPackets": conn.queue.qsize(),
+            }
+        )
+    rooms: dict[str, dict[str, int]] = {}
+    for group, members in hub.groups.items():
+        parsed = parse_group_name(group)
+        if parsed is not None and parsed[1] is not None:
+            rooms.setdefault(parsed[0], {})[parsed[1]] = len(members)
+    return {
+        "name": hub.name,
+        "eventHandler": {
+            "urlTemplate": _redact_template(hub.settings.url_template),
+            "systemEvents": sorted(hub.settings.system_events),
+            "userEventPattern": hub.settings.user_event_pattern,
+        },
+        "allowAnonymous": hub.settings.allow_anonymous,
+        "connections": connections,
+        "groups": {g: len(m) for g, m in sorted(hub.groups.items())},
+        "rooms": rooms,
+    }
+
+
+def _redact_template(template: str | None) -> str | None:
+    # A URL template may carry ``?code=<function key>``: never show it.
+    return template.split("?", 1)[0] if template else None
 
 
 INSPECTOR_HTML = """<!doctype html>
