@@ -35,6 +35,8 @@ _PACKET_NAMES = {
     5: "BINARY_EVENT",
     6: "BINARY_ACK",
 }
+# Packets held per connection while its webhook is in flight (one at a time, FIFO).
+MAX_PENDING_PACKETS = 1000
 _REASONS = {engineio.AsyncServer.reason.CLIENT_DISCONNECT: ""}
 
 
@@ -176,8 +178,13 @@ class Hub:
 
     async def _on_eio_message(self, sid: str, data: str | bytes) -> None:
         conn = self.connections.get(sid)
-        if conn is not None and not conn.closed:
-            conn.queue.put_nowait(data)
+        if conn is None or conn.closed:
+            return
+        if conn.queue.qsize() >= MAX_PENDING_PACKETS:
+            # the event handler is slower than this client emits; a blocking service would not read on
+            self.close_connection(conn, f"too many pending packets (more than {MAX_PENDING_PACKETS})")
+            return
+        conn.queue.put_nowait(data)
 
     async def _on_eio_disconnect(self, sid: str, reason: str) -> None:
         conn = self.connections.pop(sid, None)
@@ -284,6 +291,11 @@ class Hub:
             if result.body.strip():
                 log.warning("hub %s: ignoring the connect response body (open-questions Q6)", self.name)
         if conn.closed:
+            # accepted, but the connection went away meanwhile: an accepted socket always gets its
+            # ``disconnected`` (D-CE: "always triggered ... if the connect event returns 2xx")
+            if self.settings.wants_system_event("disconnected") and self.settings.wants_system_event("connect"):
+                reason = json.dumps({"reason": conn.close_reason or "transport close"}).encode()
+                self._notify(conn, sock, "disconnected", reason)
             return
         conn.sockets[namespace] = sock
         self._join(conn, group_name(namespace))

@@ -298,3 +298,25 @@ async def test_event_routing_settings_of_a_hub():
             assert "secret-function-key" not in text  # URL queries (function keys) are never shown
     finally:
         own.stop()
+
+
+async def test_a_client_flooding_a_slow_handler_is_cut_off(monkeypatch):
+    import emulator._hub as hub_module
+
+    monkeypatch.setattr(hub_module, "MAX_PENDING_PACKETS", 3)
+    own = RecordingUpstream().start()
+    own.rule("flood", delay=0.5)
+    try:
+        async with in_process(own.url) as emu:
+            async with py_client(emu, token=sdk_token(emu, "chat"), transports=["websocket"]) as client:
+                gone = asyncio.Event()
+                client.on("disconnect", lambda *a: gone.set())
+                conn_id = client.eio.sid
+                for i in range(10):
+                    await client.emit("flood", i)
+                await asyncio.wait_for(gone.wait(), 5)
+            rec = await own.wait(lambda r: r.event == "disconnected" and r.headers["ce-connectionid"] == conn_id)
+            assert "too many pending packets" in rec.json()["reason"]
+            assert len(own.events("flood")) < 10
+    finally:
+        own.stop()
