@@ -10,6 +10,7 @@ the two recordings must be equal after ``normalise``, whose rules are the docume
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import importlib.util
 import json
@@ -148,23 +149,39 @@ def _assert_same(app: str, oracle: list[dict[str, Any]], ours: list[dict[str, An
 
 @pytest.mark.parametrize("app", list(APPS))
 async def test_python_client_sees_the_same(app: str, python_socketio_urls: dict[str, str], compat_stack: Any) -> None:
-    oracle = await run(app, "direct", python_socketio_urls[app])
-    ours = await run(app, "sioless", compat_stack.devhost_url)
+    # Both worlds at once: they share nothing but this test's time.
+    oracle, ours = await asyncio.gather(
+        run(app, "direct", python_socketio_urls[app]), run(app, "sioless", compat_stack.devhost_url)
+    )
     _assert_same(app, oracle, ours)
 
 
-def _node(app: str, mode: str, base: str) -> list[dict[str, Any]]:
-    done = subprocess.run(
-        ["node", str(NODE_RUNNER), app, mode, base], capture_output=True, text=True, timeout=90, cwd=ROOT
-    )
-    assert done.returncode == 0 and done.stdout.strip(), done.stderr
-    result: list[dict[str, Any]] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+def _node(app: str, *runs: tuple[str, str]) -> list[list[dict[str, Any]]]:
+    """Run the node runner once per (mode, base url), concurrently; the recordings in the same order."""
+    processes = [
+        subprocess.Popen(
+            ["node", str(NODE_RUNNER), app, mode, base],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        for mode, base in runs
+    ]
+    recordings = []
+    for process in processes:
+        try:
+            stdout, stderr = process.communicate(timeout=90)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            stdout, stderr = process.communicate()
+        assert process.returncode == 0 and stdout.strip(), stderr
+        recordings.append(json.loads(stdout.strip().splitlines()[-1]))
+    return recordings
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed (make setup)")
 @pytest.mark.parametrize("app", list(APPS))
 def test_node_client_sees_the_same(app: str, python_socketio_urls: dict[str, str], compat_stack: Any) -> None:
-    oracle = _node(app, "direct", python_socketio_urls[app])
-    ours = _node(app, "sioless", compat_stack.devhost_url)
+    oracle, ours = _node(app, ("direct", python_socketio_urls[app]), ("sioless", compat_stack.devhost_url))
     _assert_same(app, oracle, ours)

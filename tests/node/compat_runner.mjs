@@ -42,7 +42,11 @@ async function open(step) {
   return { socket, received, result };
 }
 
-async function settle(clients) {
+// Wait for the step's "wait" hint (at least n new events per client, bounded), then for QUIET ms of silence.
+async function settle(clients, wait) {
+  const deadline = Date.now() + TIMEOUT;
+  const short = () => Object.entries(wait).some(([name, n]) => clients[name].received.length - (seen[name] ?? 0) < n);
+  while (Date.now() < deadline && short()) await sleep(20);
   const total = () => Object.values(clients).reduce((n, c) => n + c.received.length, 0);
   for (let waited = 0; waited < MAX_SETTLE; waited += QUIET) {
     const before = total();
@@ -74,7 +78,7 @@ try {
     } else if (step.op === "disconnect") {
       clients[step.client].socket.disconnect();
     }
-    await settle(clients);
+    await settle(clients, step.wait ?? {});
     const received = {};
     for (const [name, client] of Object.entries(clients)) {
       const fresh = client.received.slice(seen[name] ?? 0);
