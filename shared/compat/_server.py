@@ -488,11 +488,16 @@ def _accept(socket: Socket) -> None:
 
 
 def _connecting(what: str) -> UnsupportedError:
+    instead = (
+        "Refuse the connection instead: return False or raise ConnectionRefusedError."
+        if "disconnect" in what
+        else "Do it in the handler of the client's first event (e.g. have it emit 'join' after connecting)."
+    )
     return _unsupported(
         what,
         "the service adds the socket to its rooms only after the connect function returns, so the action would "
         "reach nobody",
-        "Do it in the handler of the client's first event (e.g. have it emit 'join' after connecting).",
+        instead,
     )
 
 

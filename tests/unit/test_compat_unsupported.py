@@ -157,7 +157,9 @@ def test_acting_on_the_connecting_client_in_connect_is_refused_with_the_alternat
     status, actions = Harness(sio).connect()
     assert status == 200
     assert len(messages) == 3
-    assert all("only after the connect function returns" in m and "first event" in m for m in messages)
+    assert all("only after the connect function returns" in m for m in messages)
+    assert "first event" in messages[0] and "first event" in messages[1]
+    assert "return False or raise ConnectionRefusedError" in messages[2]
     assert actions == [
         {
             "actionName": "sendToNamespace",
