@@ -65,8 +65,8 @@ def _server(app: EmulatorApp, log_level: str) -> uvicorn.Server:
         log_config=None,
         timeout_graceful_shutdown=2,
         ws_max_size=max(app.config.max_payload * 2, 1 << 20),
-        # Compressing every frame cost most of the fan-out CPU under load (docs/reliability.md); loopback and
-        # LAN clients gain nothing from it.
+        # Compressing every frame costs CPU on each fan-out delivery (docs/reliability.md); loopback and LAN
+        # clients gain nothing from it.
         ws_per_message_deflate=False,
     )
     return _Server(config, app)

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
+import aiohttp
 
 from shared.protocol import signature_header
 
@@ -74,7 +74,10 @@ def _header(value: str) -> bytes:
 
 
 class Upstream:
-    """Sends webhooks with a pooled ``httpx.AsyncClient`` and keeps the last N calls for the inspector."""
+    """Sends webhooks with a pooled ``aiohttp.ClientSession`` and keeps the last N calls for the inspector.
+
+    aiohttp rather than httpx: httpcore's pool scans every pooled connection on every request, which made the
+    upstream client the emulator's main CPU cost with hundreds of connections (docs/reliability.md)."""
 
     def __init__(
         self,
@@ -93,12 +96,34 @@ class Upstream:
         self.validation_ttl = validation_ttl
         self.history: deque[CallRecord] = deque(maxlen=history_size)
         self._validations: dict[str, _Validation] = {}
-        self._client = httpx.AsyncClient(
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50), follow_redirects=False
-        )
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        # Built on first use: an aiohttp session belongs to the running loop. At most 200 webhooks in flight
+        # (the rest wait for a pooled connection, within their timeout); idle connections are kept for reuse.
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=200, limit_per_host=0, keepalive_timeout=30)
+            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
+        return self._session
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._session is not None:
+            await self._session.close()
+
+    async def _request(
+        self, method: str, url: str, headers: dict[str, str], timeout: float, body: bytes | None = None
+    ) -> tuple[int, str, str]:
+        """One request: status, body text (UTF-8, lenient) and the ``WebHook-Allowed-Origin`` header."""
+        async with self._client().request(
+            method,
+            url,
+            data=body,
+            headers=headers,
+            allow_redirects=False,
+            timeout=aiohttp.ClientTimeout(total=timeout),
+        ) as response:
+            text = (await response.read()).decode("utf-8", errors="replace")
+            return response.status, text, response.headers.get("WebHook-Allowed-Origin", "")
 
     async def _validate(self, url: str) -> str | None:
         """Abuse-protection handshake (§2.2, open-questions (d)): OPTIONS, then GET if OPTIONS is 404/405; needs a
@@ -114,20 +139,20 @@ class Upstream:
             headers = {"WebHook-Request-Origin": self.origin, "ce-awpsversion": "1.0"}
             error: str | None = None
             try:
-                response = await self._client.options(url, headers=headers, timeout=self.validation_timeout)
-                if response.status_code in (404, 405):
-                    response = await self._client.get(url, headers=headers, timeout=self.validation_timeout)
-                allowed = {o.strip().lower() for o in response.headers.get("WebHook-Allowed-Origin", "").split(",")}
-                if not 200 <= response.status_code < 300:
-                    error = f"abuse-protection validation of {_redact(url)} returned {response.status_code}"
+                status, _, origins = await self._request("OPTIONS", url, headers, self.validation_timeout)
+                if status in (404, 405):
+                    status, _, origins = await self._request("GET", url, headers, self.validation_timeout)
+                allowed = {o.strip().lower() for o in origins.split(",")}
+                if not 200 <= status < 300:
+                    error = f"abuse-protection validation of {_redact(url)} returned {status}"
                 elif "*" not in allowed and self.origin.lower() not in allowed:
                     error = (
                         f"abuse-protection validation of {_redact(url)} did not allow origin {self.origin!r} "
                         "(missing WebHook-Allowed-Origin)"
                     )
-            except httpx.TimeoutException:
+            except asyncio.TimeoutError:
                 error = f"abuse-protection validation of {_redact(url)} timed out after {self.validation_timeout:g} s"
-            except httpx.HTTPError as exc:
+            except (aiohttp.ClientError, ValueError) as exc:
                 error = f"abuse-protection validation of {_redact(url)} failed: {type(exc).__name__}: {exc}"
             if error is None:
                 state.ok_until, state.backoff, state.last_error = now + self.validation_ttl, 1.0, None
@@ -201,14 +226,16 @@ class Upstream:
                 content_type=content_type,
             )
             try:
-                response = await self._client.post(url, content=body, headers=headers, timeout=self.timeout)
-                status, text = response.status_code, response.text
+                text_headers = {k.decode("ascii"): v.decode("utf-8") for k, v in headers.items()}
+                status, text, _ = await self._request("POST", url, text_headers, self.timeout, body)
                 if not 200 <= status < 300:
                     error = f"the {event_name!r} event handler returned {status}"
-            except httpx.TimeoutException:
+            except asyncio.TimeoutError:
                 error = f"the {event_name!r} event handler did not answer within {self.timeout:g} s"
-            except httpx.HTTPError as exc:
+            except aiohttp.ClientError as exc:
                 error = f"the {event_name!r} event handler could not be reached ({type(exc).__name__}: {exc})"
+            except ValueError as exc:  # e.g. a client's event name with a line break cannot be a header value
+                error = f"the {event_name!r} event cannot be sent as a webhook ({exc})"
         latency = (time.monotonic() - started) * 1000
         self.history.append(
             CallRecord(
