@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ._server import READY_MARKER
 
-__all__ = ["EmulatorProcess", "start_emulator", "EmulatorStartError"]
+__all__ = ["EmulatorProcess", "EmulatorStartError", "start_emulator"]
 
 _REPO = Path(__file__).resolve().parent.parent
 
