@@ -68,11 +68,14 @@ try {
     } else if (step.op === "call" || step.op === "emit") {
       const { socket } = clients[step.client];
       entry.event = step.event;
+      // "$sid:<client>" -> that client's Socket.IO sid (what the server calls `sid`).
+      const args = step.args.map((arg) =>
+        typeof arg === "string" && arg.startsWith("$sid:") ? clients[arg.slice(5)].socket.id : arg);
       if (step.op === "emit") {
-        socket.emit(step.event, ...step.args);
+        socket.emit(step.event, ...args);
       } else {
         entry.ack = await new Promise((resolve) => {
-          socket.timeout(TIMEOUT).emit(step.event, ...step.args, (err, ...args) => resolve(err ? "timeout" : args));
+          socket.timeout(TIMEOUT).emit(step.event, ...args, (err, ...args) => resolve(err ? "timeout" : args));
         });
       }
     } else if (step.op === "disconnect") {
