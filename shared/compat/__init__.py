@@ -26,7 +26,9 @@ from typing import Any as _Any
 
 from .._errors import UnsupportedError
 from . import exceptions
-from ._server import AsyncNamespace, AsyncServer, Namespace, Reason, Server
+from ._handlers import Reason
+from ._namespace import AsyncNamespace, Namespace
+from ._server import AsyncServer, Server
 
 # python-socketio names that have no serverless counterpart, and what to use instead.
 _UNAVAILABLE = {

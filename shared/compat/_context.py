@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from types import TracebackType
 from typing import Any
 from urllib.parse import urlencode
 
-from .._emitter import Action
+from .._emitter import Action, Emitter, OutputLike
 from .._errors import SiolessError
 from .._request import ConnectRequest
 from .._socket import Socket
@@ -129,3 +130,32 @@ def auth_of(request: ConnectRequest) -> dict[str, Any] | None:
     """
     claims = claims_dict(request)
     return claims or None
+
+
+class EmitterScope:
+    """``sio.emitter(out)``: makes ``sio.emit`` & co. usable outside handlers; writes ``out`` at the end."""
+
+    def __init__(self, hub: str, out: OutputLike | None) -> None:
+        self.emitter = Emitter("/", hub=hub, out=out)
+        self._invocation = Invocation(hub, self.emitter._actions)
+        self._scope: Any = None
+
+    def __enter__(self) -> Emitter:
+        self._scope = activate(self._invocation)
+        self._scope.__enter__()
+        return self.emitter
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._scope.__exit__(exc_type, exc, tb)
+        if exc_type is None and self.emitter._out is not None:
+            self.emitter.flush()
+
+    async def __aenter__(self) -> Emitter:
+        return self.__enter__()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)

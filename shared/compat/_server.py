@@ -1,30 +1,25 @@
 """``AsyncServer`` / ``Server``: python-socketio's server API over ``SocketIOBlueprint``.
 
 Handlers keep python-socketio's signatures (``connect(sid, environ, auth)``, ``disconnect(sid, reason)``,
-``event(sid, *args)``, the return value is the ack). Each one is wrapped into a library handler that takes the
-``Socket``, sets the current invocation (``_context``) and calls the original with ``socket.sid``; the wrappers
-are registered on a ``SocketIOBlueprint``, so every handler is still one ordinary Azure Function.
+``event(sid, *args)``, the return value is the ack). Each one is wrapped (``_handlers``) into a library handler
+registered on a ``SocketIOBlueprint``, so every handler is still one ordinary Azure Function. Emits and room
+calls build actions into the current invocation's list (``_context``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import builtins
-import inspect
 import json as stdlib_json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from types import TracebackType
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .._blueprint import SocketIOBlueprint
 from .._emitter import Emitter, OutputLike, check_namespace
-from .._errors import ConnectRefused, UnsupportedError
-from .._request import ConnectRequest
 from .._socket import Socket
 from . import _state
-from ._context import Invocation, activate, auth_of, build_environ, current
-from .exceptions import ConnectionRefusedError
+from ._context import EmitterScope, Invocation, current
+from ._handlers import Reason, accept, connect_wrapper, connecting_error, disconnect_wrapper, event_wrapper, unsupported
+from ._namespace import AsyncSession, NamespaceBase, SyncSession
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,54 +48,6 @@ _IGNORED_OPTIONS = frozenset(
 )
 
 
-class Reason:
-    """python-socketio's ``sio.reason`` constants (the ``reason`` passed to disconnect handlers)."""
-
-    CLIENT_DISCONNECT = "client disconnect"
-    SERVER_DISCONNECT = "server disconnect"
-    PING_TIMEOUT = "ping timeout"
-    TRANSPORT_CLOSE = "transport close"
-    TRANSPORT_ERROR = "transport error"
-
-
-def _unsupported(name: str, why: str, instead: str) -> UnsupportedError:
-    return UnsupportedError(f"{name} is not available in serverless mode: {why}. {instead}")
-
-
-def _positional(handler: Callable[..., Any]) -> tuple[list[inspect.Parameter], bool]:
-    params = list(inspect.signature(handler).parameters.values())
-    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return positional, any(p.kind is p.VAR_POSITIONAL for p in params)
-
-
-def _signature_after_sid(handler: Callable[..., Any]) -> inspect.Signature:
-    """The handler's signature with its first parameter (``sid``) replaced by the library's ``socket``."""
-    signature = inspect.signature(handler)
-    params = list(signature.parameters.values())
-    socket = inspect.Parameter("socket", inspect.Parameter.POSITIONAL_ONLY)
-    if params and params[0].kind in (params[0].POSITIONAL_ONLY, params[0].POSITIONAL_OR_KEYWORD):
-        params = params[1:]
-    elif not params or params[0].kind is not params[0].VAR_POSITIONAL:
-        raise TypeError(f"{handler.__qualname__}() must accept the client's sid as its first parameter.")
-    rest = [p.replace(kind=p.POSITIONAL_ONLY) if p.kind is p.POSITIONAL_OR_KEYWORD else p for p in params]
-    # Positional-only parameters must come first; the keyword-only/var ones keep their order after them.
-    return signature.replace(parameters=[socket, *rest], return_annotation=inspect.Signature.empty)
-
-
-def _named_like(wrapper: Callable[..., Any], handler: Callable[..., Any]) -> None:
-    for attribute in ("__name__", "__qualname__", "__module__", "__doc__"):
-        if hasattr(handler, attribute):
-            setattr(wrapper, attribute, getattr(handler, attribute))
-
-
-def _ack(result: Any) -> Any:
-    # python-socketio acks a None (or empty tuple) result with no arguments; the extension drops an empty ack
-    # list (protocol.md §2.8), so the facade acks with one null argument instead (docs/migration.md).
-    if result is None or result == ():
-        return (None,)
-    return result
-
-
 class BaseServer:
     """What ``AsyncServer`` and ``Server`` share: registration and the action-building core (all synchronous)."""
 
@@ -121,31 +68,31 @@ class BaseServer:
         **kwargs: Any,
     ) -> None:
         if client_manager is not None:
-            raise _unsupported(
+            raise unsupported(
                 "client_manager",
                 "Web PubSub for Socket.IO holds every connection and room, so there is no message queue to configure",
                 "Drop the argument; to emit from other functions use `with sio.emitter(out): ...`.",
             )
         if serializer != "default":
-            raise _unsupported(
+            raise unsupported(
                 f"serializer={serializer!r}",
                 "the extension carries text JSON packets only (no msgpack, no binary)",
                 "Use the default serializer.",
             )
         if json is not None and json is not stdlib_json:
-            raise _unsupported(
+            raise unsupported(
                 "a custom json module",
                 "actions are encoded by the Functions worker and the extension, not by this process",
                 "Convert values to JSON-compatible types before emitting.",
             )
         if always_connect:
-            raise _unsupported(
+            raise unsupported(
                 "always_connect=True",
                 "the service answers the client's CONNECT only after the connect function returns",
                 "Leave it False; refuse by returning False or raising ConnectionRefusedError.",
             )
         if namespaces == "*":
-            raise _unsupported(
+            raise unsupported(
                 "namespaces='*'",
                 "each trigger is bound to one namespace, so unknown namespaces cannot be accepted",
                 "List the namespaces: namespaces=['/', '/chat'].",
@@ -200,11 +147,11 @@ class BaseServer:
         if not callable(handler):
             raise TypeError(f"the handler for {event!r} must be callable, got {handler!r}.")
         if event == "connect":
-            blueprint.on_connect(self._connect_wrapper(handler), namespace=namespace)
+            blueprint.on_connect(connect_wrapper(self, handler), namespace=namespace)
         elif event == "disconnect":
-            blueprint.on_disconnect(self._disconnect_wrapper(handler), namespace=namespace)
+            blueprint.on_disconnect(disconnect_wrapper(self, handler), namespace=namespace)
         else:
-            blueprint.on(event, self._event_wrapper(handler), namespace=namespace)
+            blueprint.on(event, event_wrapper(self, handler), namespace=namespace)
 
     def register_namespace(self, namespace_handler: Any) -> None:
         """Class-based namespaces: each ``on_<event>`` method becomes that event's handler."""
@@ -212,8 +159,8 @@ class BaseServer:
         if not isinstance(namespace, str):
             raise ValueError("register_namespace needs a Namespace/AsyncNamespace instance with a namespace.")
         check_namespace(namespace)
-        if getattr(type(namespace_handler), "trigger_event", None) not in (None, _NamespaceBase.trigger_event):
-            raise _unsupported(
+        if getattr(type(namespace_handler), "trigger_event", None) not in (None, NamespaceBase.trigger_event):
+            raise unsupported(
                 "overriding Namespace.trigger_event",
                 "the extension routes every event to the function registered for that exact name",
                 "Define one on_<event> method per event.",
@@ -223,90 +170,9 @@ class BaseServer:
             if name.startswith("on_") and callable(getattr(namespace_handler, name)):
                 self._add(name[3:], namespace, getattr(namespace_handler, name))
 
-    # -- the wrappers (library handler <- python-socketio handler) ---------------------------------------------
-
     def _invocation(self, socket: Socket, connecting: bool = False) -> Invocation:
         # The socket's action list is the one the library's wrapper writes when the handler returns.
         return Invocation(self.hub, socket._actions, socket, connecting)
-
-    def _event_wrapper(self, handler: Callable[..., Any]) -> Callable[..., Any]:
-        signature = _signature_after_sid(handler)
-        wrapper: Callable[..., Any]
-        if inspect.iscoroutinefunction(handler):
-
-            async def wrapper(socket: Socket, *args: Any) -> Any:
-                with activate(self._invocation(socket)) as invocation:
-                    result = await handler(socket.sid, *args)
-                if invocation.foreign:
-                    await asyncio.to_thread(_state.flush, self, invocation)
-                return _ack(result)
-
-        else:
-
-            def wrapper(socket: Socket, *args: Any) -> Any:
-                with activate(self._invocation(socket)) as invocation:
-                    result = handler(socket.sid, *args)
-                _state.flush(self, invocation)
-                return _ack(result)
-
-        _named_like(wrapper, handler)
-        setattr(wrapper, "__signature__", signature)  # noqa: B010 (inspect.signature reads it)
-        return wrapper
-
-    def _connect_wrapper(self, handler: Callable[..., Any]) -> Callable[..., Any]:
-        positional, variadic = _positional(handler)
-        if not positional and not variadic:
-            raise TypeError(f"{handler.__qualname__}() must accept the client's sid as its first parameter.")
-        count = 3 if variadic else min(len(positional), 3)
-
-        def arguments(socket: Socket, request: ConnectRequest) -> tuple[Any, ...]:
-            values = (socket.sid, build_environ(request, socket.namespace), auth_of(request))
-            return values[:count]
-
-        wrapper: Callable[..., Any]
-        if inspect.iscoroutinefunction(handler):
-
-            async def wrapper(socket: Socket, request: ConnectRequest) -> Any:
-                with activate(self._invocation(socket, connecting=True)), _refusals():
-                    return False if await handler(*arguments(socket, request)) is False else None
-
-        else:
-
-            def wrapper(socket: Socket, request: ConnectRequest) -> Any:
-                with activate(self._invocation(socket, connecting=True)), _refusals():
-                    return False if handler(*arguments(socket, request)) is False else None
-
-        _named_like(wrapper, handler)
-        return wrapper
-
-    def _disconnect_wrapper(self, handler: Callable[..., Any]) -> Callable[..., Any]:
-        positional, variadic = _positional(handler)
-        if not positional and not variadic:
-            raise TypeError(f"{handler.__qualname__}() must accept the client's sid as its first parameter.")
-        with_reason = variadic or len(positional) >= 2
-
-        def arguments(socket: Socket, reason: str) -> tuple[Any, ...]:
-            # The service sends an empty reason for a normal close (protocol.md §2.7).
-            return (socket.sid, reason or Reason.CLIENT_DISCONNECT) if with_reason else (socket.sid,)
-
-        wrapper: Callable[..., Any]
-        if inspect.iscoroutinefunction(handler):
-
-            async def wrapper(socket: Socket, reason: str = "") -> None:
-                with activate(self._invocation(socket)) as invocation:
-                    await handler(*arguments(socket, reason))
-                if invocation.foreign:
-                    await asyncio.to_thread(_state.flush, self, invocation)
-
-        else:
-
-            def wrapper(socket: Socket, reason: str = "") -> None:
-                with activate(self._invocation(socket)) as invocation:
-                    handler(*arguments(socket, reason))
-                _state.flush(self, invocation)
-
-        _named_like(wrapper, handler)
-        return wrapper
 
     # -- registering on the FunctionApp ------------------------------------------------------------------------
 
@@ -318,7 +184,7 @@ class BaseServer:
             used = [*self.namespaces, *(ns for _, ns, _ in self._registrations)]
             for namespace in dict.fromkeys(used):
                 if namespace not in with_connect:
-                    self._blueprint.on_connect(_accept, namespace=namespace)
+                    self._blueprint.on_connect(accept, namespace=namespace)
             self._finalized = True
         return self._blueprint
 
@@ -351,9 +217,9 @@ class BaseServer:
             arg_name=arg_name, type="socketio", data_type="STRING", hub=self.hub
         )
 
-    def emitter(self, out: OutputLike | None = None) -> _EmitterScope:
+    def emitter(self, out: OutputLike | None = None) -> EmitterScope:
         """``with sio.emitter(out): await sio.emit(...)`` in a function that is not a Socket.IO trigger."""
-        return _EmitterScope(self.hub, out)
+        return EmitterScope(self.hub, out)
 
     # -- the operations (synchronous core) ---------------------------------------------------------------------
 
@@ -369,7 +235,7 @@ class BaseServer:
         operation: str = "emit()",
     ) -> None:
         if callback is not None:
-            raise _unsupported(
+            raise unsupported(
                 "emit(..., callback=...)",
                 "the service has no server-to-client acknowledgements",
                 "Have the client emit a reply event to a handler instead.",
@@ -385,7 +251,7 @@ class BaseServer:
         rooms = None if target is None else [target] if isinstance(target, str) else list(target)
         skip = [] if skip_sid is None else [skip_sid] if isinstance(skip_sid, str) else list(skip_sid)
         if invocation.connecting and rooms and invocation.sid in rooms:
-            raise _connecting(f"sio.{operation} to the connecting client")
+            raise connecting_error(f"sio.{operation} to the connecting client")
         operator = Emitter(namespace or "/", hub=invocation.hub, _actions=invocation.actions)
         if rooms:
             operator = operator.to(rooms)  # type: ignore[assignment]
@@ -398,7 +264,7 @@ class BaseServer:
         if not isinstance(sid, str) or not sid:
             raise ValueError(f"sid must be a non-empty string, got {sid!r}.")
         if invocation.connecting and sid == invocation.sid:
-            raise _connecting(f"sio.{operation} on the connecting client")
+            raise connecting_error(f"sio.{operation} on the connecting client")
         return Socket(sid, check_namespace(namespace or "/"), invocation.hub, actions=invocation.actions), invocation
 
     def _enter_room(self, sid: str, room: str, namespace: str | None = None) -> None:
@@ -429,42 +295,42 @@ class BaseServer:
         return _state.rooms(self, sid, namespace or "/")
 
     def transport(self, sid: str, namespace: str | None = None) -> str:
-        raise _unsupported(
+        raise unsupported(
             "transport()",
             "the service holds the connection and does not report its transport to functions",
             "Have the client report it (socket.io.engine.transport.name) in an event if you need it.",
         )
 
     def get_environ(self, sid: str, namespace: str | None = None) -> dict[str, Any]:
-        raise _unsupported(
+        raise unsupported(
             "get_environ()",
             "the connect request (query, headers, claims) reaches only the connect function",
             "Save what you need from environ in the session at connect: sio.save_session(sid, {...}).",
         )
 
     def sleep(self, seconds: float = 0) -> Any:
-        raise _unsupported(
+        raise unsupported(
             "sleep()",
             "a function invocation ends when its handler returns; nothing runs between events",
             "Use a timer-triggered function, or asyncio.sleep() inside a handler for short waits.",
         )
 
     def start_background_task(self, target: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        raise _unsupported(
+        raise unsupported(
             "start_background_task()",
             "there is no long-running server process; work started after a handler returns may never run",
             "Use a timer or queue-triggered function and emit with `with sio.emitter(out): ...`.",
         )
 
     def instrument(self, *args: Any, **kwargs: Any) -> Any:
-        raise _unsupported(
+        raise unsupported(
             "instrument() (the Socket.IO Admin UI)",
             "the admin UI needs a server that sees every connection",
             "Use the Web PubSub resource's metrics and live trace (or the emulator's inspector offline).",
         )
 
     def attach(self, *args: Any, **kwargs: Any) -> Any:
-        raise _unsupported(
+        raise unsupported(
             "attach()",
             "clients connect to Web PubSub for Socket.IO, not to this app",
             "Register the server on the FunctionApp: app.register_functions(sio).",
@@ -473,7 +339,7 @@ class BaseServer:
     handle_request = attach
 
     def _call(self, *args: Any, **kwargs: Any) -> Any:
-        raise _unsupported(
+        raise unsupported(
             "call()",
             "the service has no server-to-client acknowledgements, so nothing can wait for a client's reply",
             "Emit an event and have the client emit its reply to a handler.",
@@ -481,63 +347,6 @@ class BaseServer:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(hub={self.hub!r}, handlers={len(self._registrations)})"
-
-
-def _accept(socket: Socket) -> None:
-    """Accept every socket (the namespace has handlers but no connect handler)."""
-
-
-def _connecting(what: str) -> UnsupportedError:
-    instead = (
-        "Refuse the connection instead: return False or raise ConnectionRefusedError."
-        if "disconnect" in what
-        else "Do it in the handler of the client's first event (e.g. have it emit 'join' after connecting)."
-    )
-    return _unsupported(
-        what,
-        "the service adds the socket to its rooms only after the connect function returns, so the action would "
-        "reach nobody",
-        instead,
-    )
-
-
-@contextmanager
-def _refusals() -> Iterator[None]:
-    try:
-        yield
-    except ConnectionRefusedError as exc:
-        raise ConnectRefused(str(exc.error_args.get("message"))) from None
-    except builtins.ConnectionRefusedError as exc:
-        raise ConnectRefused(str(exc) or "Connection refused by server") from None
-
-
-class _EmitterScope:
-    """``sio.emitter(out)``: makes ``sio.emit`` & co. usable outside handlers; writes ``out`` at the end."""
-
-    def __init__(self, hub: str, out: OutputLike | None) -> None:
-        self.emitter = Emitter("/", hub=hub, out=out)
-        self._invocation = Invocation(hub, self.emitter._actions)
-        self._scope: Any = None
-
-    def __enter__(self) -> Emitter:
-        self._scope = activate(self._invocation)
-        self._scope.__enter__()
-        return self.emitter
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._scope.__exit__(exc_type, exc, tb)
-        if exc_type is None and self.emitter._out is not None:
-            self.emitter.flush()
-
-    async def __aenter__(self) -> Emitter:
-        return self.__enter__()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.__exit__(exc_type, exc, tb)
 
 
 class AsyncServer(BaseServer):
@@ -594,15 +403,15 @@ class AsyncServer(BaseServer):
     async def save_session(self, sid: str, session: dict[str, Any], namespace: str | None = None) -> None:
         await asyncio.to_thread(_state.save_session, self, sid, session, namespace or "/")
 
-    def session(self, sid: str, namespace: str | None = None) -> _AsyncSession:
+    def session(self, sid: str, namespace: str | None = None) -> AsyncSession:
         """``async with sio.session(sid) as session:`` loads the session and saves it when the block ends."""
-        return _AsyncSession(self, sid, namespace or "/")
+        return AsyncSession(self, sid, namespace or "/")
 
     async def sleep(self, seconds: float = 0) -> None:  # type: ignore[override]
         BaseServer.sleep(self, seconds)
 
     async def shutdown(self) -> None:
-        raise _unsupported("shutdown()", "there is no server process to stop", "Stop or scale the Function App.")
+        raise unsupported("shutdown()", "there is no server process to stop", "Stop or scale the Function App.")
 
 
 class Server(BaseServer):
@@ -654,118 +463,9 @@ class Server(BaseServer):
     def save_session(self, sid: str, session: dict[str, Any], namespace: str | None = None) -> None:
         _state.save_session(self, sid, session, namespace or "/")
 
-    def session(self, sid: str, namespace: str | None = None) -> _SyncSession:
+    def session(self, sid: str, namespace: str | None = None) -> SyncSession:
         """``with sio.session(sid) as session:`` loads the session and saves it when the block ends."""
-        return _SyncSession(self, sid, namespace or "/")
+        return SyncSession(self, sid, namespace or "/")
 
     def shutdown(self) -> None:
-        raise _unsupported("shutdown()", "there is no server process to stop", "Stop or scale the Function App.")
-
-
-class _SyncSession:
-    def __init__(self, server: BaseServer, sid: str, namespace: str) -> None:
-        self.server, self.sid, self.namespace = server, sid, namespace
-        self.session: dict[str, Any] | None = None
-
-    def __enter__(self) -> dict[str, Any]:
-        self.session = _state.get_session(self.server, self.sid, self.namespace)
-        return self.session
-
-    def __exit__(self, *exc: object) -> None:
-        assert self.session is not None
-        _state.save_session(self.server, self.sid, self.session, self.namespace)
-
-
-class _AsyncSession(_SyncSession):
-    async def __aenter__(self) -> dict[str, Any]:
-        return await asyncio.to_thread(self.__enter__)
-
-    async def __aexit__(self, *exc: object) -> None:
-        await asyncio.to_thread(self.__exit__, *exc)
-
-
-class _NamespaceBase:
-    """What ``Namespace`` and ``AsyncNamespace`` share: the namespace and the server they belong to."""
-
-    def __init__(self, namespace: str | None = None) -> None:
-        self.namespace = namespace or "/"
-        self.server: Any = None
-
-    def _set_server(self, server: BaseServer) -> None:
-        self.server = server
-
-    def trigger_event(self, event: str, *args: Any) -> Any:
-        raise _unsupported(
-            "Namespace.trigger_event()",
-            "the extension calls the function registered for each event name directly",
-            "Define on_<event> methods.",
-        )
-
-    def rooms(self, sid: str, namespace: str | None = None) -> list[str]:
-        return self.server.rooms(sid, namespace or self.namespace)  # type: ignore[no-any-return]
-
-
-class Namespace(_NamespaceBase):
-    """``socketio.Namespace``: ``on_<event>(self, sid, ...)`` methods; ``emit`` etc. default to this namespace."""
-
-    def emit(self, event: str, data: Any = None, to: Any = None, room: Any = None, skip_sid: Any = None,
-             namespace: str | None = None, callback: Any = None, ignore_queue: bool = False) -> None:  # fmt: skip
-        self.server._emit(event, data, to, room, skip_sid, namespace or self.namespace, callback)
-
-    def send(self, data: Any, to: Any = None, room: Any = None, skip_sid: Any = None,
-             namespace: str | None = None, callback: Any = None, ignore_queue: bool = False) -> None:  # fmt: skip
-        self.server._emit("message", data, to, room, skip_sid, namespace or self.namespace, callback, "send()")
-
-    def enter_room(self, sid: str, room: str, namespace: str | None = None) -> None:
-        self.server._enter_room(sid, room, namespace or self.namespace)
-
-    def leave_room(self, sid: str, room: str, namespace: str | None = None) -> None:
-        self.server._leave_room(sid, room, namespace or self.namespace)
-
-    def close_room(self, room: str, namespace: str | None = None) -> None:
-        self.server._close_room(room, namespace or self.namespace)
-
-    def disconnect(self, sid: str, namespace: str | None = None) -> None:
-        self.server._disconnect(sid, namespace or self.namespace)
-
-    def get_session(self, sid: str, namespace: str | None = None) -> dict[str, Any]:
-        return _state.get_session(self.server, sid, namespace or self.namespace)
-
-    def save_session(self, sid: str, session: dict[str, Any], namespace: str | None = None) -> None:
-        _state.save_session(self.server, sid, session, namespace or self.namespace)
-
-    def session(self, sid: str, namespace: str | None = None) -> _SyncSession:
-        return _SyncSession(self.server, sid, namespace or self.namespace)
-
-
-class AsyncNamespace(_NamespaceBase):
-    """``socketio.AsyncNamespace``: like ``Namespace`` with coroutine methods."""
-
-    async def emit(self, event: str, data: Any = None, to: Any = None, room: Any = None, skip_sid: Any = None,
-                   namespace: str | None = None, callback: Any = None, ignore_queue: bool = False) -> None:  # fmt: skip
-        self.server._emit(event, data, to, room, skip_sid, namespace or self.namespace, callback)
-
-    async def send(self, data: Any, to: Any = None, room: Any = None, skip_sid: Any = None,
-                   namespace: str | None = None, callback: Any = None, ignore_queue: bool = False) -> None:  # fmt: skip
-        self.server._emit("message", data, to, room, skip_sid, namespace or self.namespace, callback, "send()")
-
-    async def enter_room(self, sid: str, room: str, namespace: str | None = None) -> None:
-        self.server._enter_room(sid, room, namespace or self.namespace)
-
-    async def leave_room(self, sid: str, room: str, namespace: str | None = None) -> None:
-        self.server._leave_room(sid, room, namespace or self.namespace)
-
-    async def close_room(self, room: str, namespace: str | None = None) -> None:
-        await asyncio.to_thread(self.server._close_room, room, namespace or self.namespace)
-
-    async def disconnect(self, sid: str, namespace: str | None = None) -> None:
-        self.server._disconnect(sid, namespace or self.namespace)
-
-    async def get_session(self, sid: str, namespace: str | None = None) -> dict[str, Any]:
-        return await asyncio.to_thread(_state.get_session, self.server, sid, namespace or self.namespace)
-
-    async def save_session(self, sid: str, session: dict[str, Any], namespace: str | None = None) -> None:
-        await asyncio.to_thread(_state.save_session, self.server, sid, session, namespace or self.namespace)
-
-    def session(self, sid: str, namespace: str | None = None) -> _AsyncSession:
-        return _AsyncSession(self.server, sid, namespace or self.namespace)
+        raise unsupported("shutdown()", "there is no server process to stop", "Stop or scale the Function App.")
