@@ -36,14 +36,23 @@ def audience_bases(endpoint: str, request_host: str | None = None) -> set[str]:
 
 
 def _decode(token: str, keys: Sequence[str]) -> dict[str, Any]:
-    """Verify HS256 with either key (UTF-8 bytes of the key string), ``exp`` and ``nbf``; ``aud`` is checked by
-    the caller because the accepted values depend on the route."""
+    """Verify HS256 with either key (UTF-8 bytes of the key string), ``exp`` (required) and ``nbf``; ``aud`` is
+    checked by the caller because the accepted values depend on the route."""
     if not token:
         raise TokenError("no access token")
     last: Exception | None = None
     for key in keys:
         try:
-            return jwt.decode(token, key.encode("utf-8"), algorithms=["HS256"], options={"verify_aud": False}, leeway=5)
+            # ``exp`` is required: a signed token without it would be valid forever (docs/reliability.md).
+            return jwt.decode(
+                token,
+                key.encode("utf-8"),
+                algorithms=["HS256"],
+                options={"verify_aud": False, "require": ["exp"]},
+                leeway=5,
+            )
+        except jwt.MissingRequiredClaimError:
+            raise TokenError("the access token has no expiry (exp)") from None
         except jwt.ExpiredSignatureError:
             raise TokenError("the access token has expired (exp)") from None
         except jwt.ImmatureSignatureError:
