@@ -3,7 +3,7 @@
 Each app in tests/fixtures/compat_apps/ runs (a) on a real python-socketio server (uvicorn, or werkzeug for the
 sync ``Server``) in this process, and (b) on the offline stack (emulator + dev host + Azurite) through
 function_app.py there, which only points ``socketio_impl`` at ``shared.compat``. The same scenario
-(scenarios.json) runs with python-socketio clients (runner.py) and node socket.io-client (compat_runner.mjs);
+(scenarios.json) runs with python-socketio clients (compat_runner.py) and node socket.io-client (compat_runner.mjs);
 the two recordings must be equal after ``normalise``, whose rules are the documented differences
 (docs/migration.md "Differences you can observe").
 """
@@ -38,7 +38,7 @@ NODE_RUNNER = ROOT / "tests" / "node" / "compat_runner.mjs"
 APPS = {"chat": "compat_chat", "counter": "compat_counter", "spaces": "compat_namespaced", "gate": "compat_gate"}
 
 sys.path.insert(0, str(APP_DIR))
-from runner import run  # noqa: E402
+from compat_runner import run  # noqa: E402
 
 sys.path.remove(str(APP_DIR))
 

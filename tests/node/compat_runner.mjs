@@ -1,5 +1,5 @@
 // Runs one scenario of tests/fixtures/compat_apps/scenarios.json with node's socket.io-client and prints the
-// recording as one JSON line (the node twin of tests/fixtures/compat_apps/runner.py; same record shape).
+// recording as one JSON line (the node twin of tests/fixtures/compat_apps/compat_runner.py; same record shape).
 // Usage: node tests/node/compat_runner.mjs <app> <direct|sioless> <base url>
 import { readFileSync } from "node:fs";
 import { io } from "socket.io-client";
