@@ -54,7 +54,15 @@ def _abuse_protection(host: DevHost, request: Request) -> Response:
     for origin in _origins(request):
         if origin.lower() in keys:
             return Response(status_code=200, headers={"WebHook-Allowed-Origin": origin})
-    return Response(status_code=400)
+    log.warning(
+        "Refused abuse-protection validation from origin %r: expected the endpoint host of a connection string (%s).",
+        request.headers.get("webhook-request-origin", ""),
+        ", ".join(sorted(keys)),
+    )
+    return PlainTextResponse(
+        "WebHook-Request-Origin is not the endpoint host of this app's Web PubSub for Socket.IO connection string.",
+        status_code=400,
+    )
 
 
 def _signature_ok(host: DevHost, request: Request, connection_id: str) -> bool:
@@ -136,11 +144,26 @@ async def handle_webhook(host: DevHost, request: Request) -> Response:
             headers["ce-hub"],
             headers["ce-namespace"],
         )
-        return Response(status_code=404)
+        return PlainTextResponse(
+            f"No function for Socket.IO {kind} event '{headers['ce-eventName']}' "
+            f"(hub={headers['ce-hub']}, namespace={headers['ce-namespace']}).",
+            status_code=404,
+        )
     if not _signature_ok(host, request, headers["ce-connectionId"]):
-        return Response(status_code=401)
+        # The same status as the extension, plus a reason; the log line says what was compared (no key, no hash).
+        log.warning(
+            "Refused a Socket.IO webhook for connection %s from origin %r: the ce-signature matches no access key "
+            "of the connection string for that origin.",
+            headers["ce-connectionId"],
+            headers["WebHook-Request-Origin"],
+        )
+        return PlainTextResponse(
+            "Invalid ce-signature: expected sha256=<hex HMAC-SHA256 of ce-connectionId> under an access key of this "
+            "app's connection string, with WebHook-Request-Origin set to its endpoint host.",
+            status_code=401,
+        )
     if request.method != "POST":
-        return Response(status_code=400)
+        return PlainTextResponse(f"Socket.IO webhooks are POST requests, not {request.method}.", status_code=400)
     namespace, socket_id = headers["ce-namespace"], headers["ce-socketId"]
     event = headers["ce-eventName"]
     body = await request.body()

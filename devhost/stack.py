@@ -106,9 +106,10 @@ class ManagedProcess:
                 f"{self.name} did not become ready in {timeout:.0f} s (exit {self.process.returncode}):\n{tail}"
             )
 
-    def stop(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float = 5.0, sig: int = signal.SIGTERM) -> None:
+        """``sig`` (SIGTERM: graceful) by PID, then SIGKILL if it has not exited within ``timeout``."""
         if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM)
+            os.kill(self.process.pid, sig)
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -230,18 +231,8 @@ class Stack:
             self.azurite_ports = azurite.ready["ports"]
             self.storage = storage_connection_string(*self.azurite_ports)
 
-        from emulator.testing import start_emulator
-
         self.devhost_port = self.devhost_port or free_port()
-        url = f"http://127.0.0.1:{self.devhost_port}/runtime/webhooks/socketio"
-        self.emulator = start_emulator(
-            "--url-template",
-            url,
-            *self.emulator_flags,
-            port=self.emulator_port,
-            log_level="info",
-            timeout=self.startup_timeout,
-        )
+        self._start_emulator(self.emulator_port)
         self.connection_string = self.emulator.connection_string
 
         dev_env = dict(env, WebPubSubForSocketIOConnectionString=self.connection_string)
@@ -249,6 +240,19 @@ class Stack:
             dev_env["AzureWebJobsStorage"] = self.storage
         self._devhost_env = dev_env
         self._start_devhost()
+
+    def _start_emulator(self, port: int) -> None:
+        from emulator.testing import start_emulator
+
+        url = f"http://127.0.0.1:{self.devhost_port}/runtime/webhooks/socketio"
+        self.emulator = start_emulator(
+            "--url-template",
+            url,
+            *self.emulator_flags,
+            port=port,
+            log_level="info",
+            timeout=self.startup_timeout,
+        )
 
     def _start_devhost(self) -> None:
         cmd = [sys.executable, "-u", "-m", "devhost", "--app-dir", str(self.app_dir), "--port", str(self.devhost_port)]
@@ -265,10 +269,12 @@ class Stack:
             raise StackError(f"no running {name} in this stack")
         return found[-1]
 
-    def stop_devhost(self) -> None:
-        """Stop only the dev host (the emulator keeps its client connections); ``start_devhost`` brings it back."""
+    def stop_devhost(self, sig: int = signal.SIGTERM) -> None:
+        """Stop only the dev host (the emulator keeps its client connections); ``start_devhost`` brings it back.
+
+        ``sig=signal.SIGKILL`` is a crash: in-flight webhooks and REST calls are cut off."""
         devhost = self._process("devhost")
-        devhost.stop()
+        devhost.stop(sig=sig)
         self.processes.remove(devhost)
 
     def start_devhost(self) -> None:
@@ -284,6 +290,30 @@ class Stack:
     def restart_devhost(self) -> None:
         self.stop_devhost()
         self.start_devhost()
+
+    def stop_emulator(self, sig: int = signal.SIGTERM) -> None:
+        """Stop only the emulator; ``start_emulator`` brings it back on the same port with the same keys.
+
+        SIGTERM is graceful (every socket gets its ``disconnected`` webhook); SIGKILL is a crash (none do)."""
+        if self.emulator is None or self.emulator.process.poll() is not None:
+            raise StackError("no running emulator in this stack")
+        if sig == signal.SIGTERM:
+            self.emulator.stop()
+        else:
+            os.kill(self.emulator.pid, sig)
+            self.emulator.process.wait(10)
+
+    def start_emulator(self) -> None:
+        """Start the emulator again on its previous port (the dev host's connection string names that port)."""
+        if self.emulator is None:
+            raise StackError("this stack has not started an emulator yet")
+        port = self.emulator.port
+        deadline = time.monotonic() + self.startup_timeout
+        while _accepts(port):
+            if time.monotonic() > deadline:
+                raise StackError(f"something still listens on port {port}; cannot restart the emulator")
+            time.sleep(0.05)
+        self._start_emulator(port)
 
     def stop_azurite(self) -> None:
         """Stop only Azurite (to test storage outages); ``start_azurite`` brings it back on the same ports."""
