@@ -24,6 +24,7 @@ from ._namespace import AsyncSession, NamespaceBase, SyncSession
 F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_HUB = "socketio"
+_SYSTEM_NAMES = frozenset({"connect", "connected", "disconnect", "disconnected"})
 
 # Engine.IO/transport options: in serverless mode the service owns the connections, so they are set on the
 # Web PubSub for Socket.IO resource (or the client), not here. Accepted so that ported code imports unchanged.
@@ -150,6 +151,15 @@ class BaseServer:
             blueprint.on_connect(connect_wrapper(self, handler), namespace=namespace)
         elif event == "disconnect":
             blueprint.on_disconnect(disconnect_wrapper(self, handler), namespace=namespace)
+        elif isinstance(event, str) and event.casefold() in _SYSTEM_NAMES:
+            # In python-socketio these are ordinary client events; the extension treats the names as its system
+            # events (compared case-insensitively), so a client can never reach such a handler.
+            raise unsupported(
+                f"a handler for the client event {event!r}",
+                "the extension reserves the names connect/connected/disconnect/disconnected (any letter case) "
+                "for system events",
+                "Rename the event on the client and the server.",
+            )
         else:
             blueprint.on(event, event_wrapper(self, handler), namespace=namespace)
 

@@ -67,6 +67,12 @@ def test_catch_all_event_and_namespace_fail_at_decoration() -> None:
         def any_namespace(sid, *args): ...
 
 
+@pytest.mark.parametrize("event", ["connected", "Connect", "DISCONNECTED"])
+def test_client_events_named_like_system_events_fail_at_decoration(event: str) -> None:
+    with pytest.raises(UnsupportedError, match="Rename the event on the client and the server"):
+        server().on(event, lambda sid: None)
+
+
 def test_namespace_trigger_event_override_fails_at_registration() -> None:
     class Routing(socketio.Namespace):
         def trigger_event(self, event: str, *args: Any) -> Any: ...
