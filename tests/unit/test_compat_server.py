@@ -455,3 +455,15 @@ def test_importing_the_facade_is_cold_start_cheap() -> None:
     }
     assert extra == set()
     assert "shared.sessions" not in done.stdout and "azure.data" not in done.stdout
+
+
+def test_listed_namespaces_are_accepted_without_handlers() -> None:
+    sio = server(namespaces=["/", "/lobby"])
+
+    @sio.event
+    def ping(sid):
+        return "pong"
+
+    harness = Harness(sio, hub="h")
+    assert set(harness.functions) == {"h__connect", "h__lobby__connect", "h__ping"}
+    assert harness.connect("/lobby")[0] == 200
