@@ -263,7 +263,7 @@ class BaseServer:
         if invocation.connecting and rooms and invocation.sid in rooms:
             raise connecting_error(f"sio.{operation} to the connecting client")
         operator = Emitter(namespace or "/", hub=invocation.hub, _actions=invocation.actions)
-        if rooms:
+        if rooms is not None:  # an empty list is an error (room_list), not a broadcast to everyone
             operator = operator.to(rooms)  # type: ignore[assignment]
         if skip:
             operator = operator.except_(skip)  # type: ignore[assignment]

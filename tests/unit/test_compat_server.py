@@ -467,3 +467,16 @@ def test_listed_namespaces_are_accepted_without_handlers() -> None:
     harness = Harness(sio, hub="h")
     assert set(harness.functions) == {"h__connect", "h__lobby__connect", "h__ping"}
     assert harness.connect("/lobby")[0] == 200
+
+
+def test_emit_to_an_empty_room_list_is_an_error_not_a_broadcast() -> None:
+    sio = server()
+
+    @sio.event
+    async def nobody(sid):
+        try:
+            await sio.emit("x", to=[])
+        except ValueError as exc:
+            return str(exc)
+
+    assert Harness(sio).event("nobody") == (["at least one room is required."], [])
