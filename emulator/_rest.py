@@ -261,6 +261,16 @@ class RestApi:
             ) from None
         if pkt.packet_type in (sio_packet.BINARY_EVENT, sio_packet.BINARY_ACK):
             raise RestError(400, "BinaryNotSupported", f"{BINARY_REFUSAL}.")
+        if pkt.packet_type == sio_packet.EVENT and not (
+            isinstance(pkt.data, list) and pkt.data and isinstance(pkt.data[0], str)
+        ):
+            # Clients fail on such a packet (python-socketio raises IndexError in its reader): refuse it here.
+            raise RestError(
+                400,
+                "InvalidMessage",
+                f'An EVENT packet\'s data must be a JSON array starting with the event name, such as 42["event",1]; '
+                f"got {text[:40]!r}.",
+            )
         if filtered:
             targets = self._filtered(r, targets)
         await hub.deliver(targets, text, pkt)
