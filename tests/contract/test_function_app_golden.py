@@ -3,29 +3,13 @@ and the Socket.IO extension expect (protocol.md §3.2, §3.5, §3.6; functions.m
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from shared import function_name
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def load_real_app() -> Any:
-    """A fresh copy of the real ``function_app.py``'s app, loaded by path under a private module name.
-
-    ``get_functions()`` works once per app object (local-tooling.md §2.3), and other tests (the dev host loader)
-    replace ``sys.modules["function_app"]`` with their own apps, so each caller gets its own, indexed once.
-    """
-    spec = importlib.util.spec_from_file_location("_sioless_real_function_app", ROOT / "function_app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.app
+from tests.fixtures.real_app import load_real_app
 
 
 @pytest.fixture(scope="session")

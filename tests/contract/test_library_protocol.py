@@ -5,9 +5,7 @@ to the concrete REST strings listed in §3.6 (checked with ``shared.protocol.act
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
-from pathlib import Path
 from typing import Any
 
 import azure.functions as func
@@ -15,6 +13,7 @@ import pytest
 
 from shared import Socket, SocketIOBlueprint
 from shared.protocol import RestCall, action_to_rest_calls, encode_ack, parse_actions, parse_event_payload
+from tests.fixtures.real_app import load_real_app
 
 sio = SocketIOBlueprint(hub="hub", namespace="/ns")
 
@@ -84,24 +83,10 @@ def upload(req: func.HttpRequest, out: func.Out[str]) -> func.HttpResponse:
     return func.HttpResponse("ok")
 
 
-ROOT = Path(__file__).resolve().parents[2]
 app = func.FunctionApp()
 app.register_functions(sio)
 FUNCTIONS = {f.get_function_name(): f for f in app.get_functions()}
 BY_EVENT = {(spec.namespace, spec.event): FUNCTIONS[spec.function_name] for spec in sio.handlers}
-
-
-def load_real_app() -> Any:
-    """A fresh copy of the real ``function_app.py``'s app, loaded by path under a private module name.
-
-    ``get_functions()`` works once per app object (local-tooling.md §2.3), and other tests (the dev host loader)
-    replace ``sys.modules["function_app"]`` with their own apps, so each caller gets its own, indexed once.
-    """
-    spec = importlib.util.spec_from_file_location("_sioless_real_function_app", ROOT / "function_app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.app
 
 
 class RecordingOut:

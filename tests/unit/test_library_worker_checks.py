@@ -8,35 +8,20 @@ annotation a type and never ``Out``; plus what our wrappers promise: ``sio: str`
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import json
 import re
 import typing
-from pathlib import Path
 from typing import Any
 
 import azure.functions as func
 import pytest
 
 from shared import Socket, SocketIOBlueprint
+from tests.fixtures.real_app import load_real_app
 
 NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_\-]{0,127}$")
 GENERIC_TYPES = {"socketiotrigger", "socketio", "socketionegotiation"}
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def load_real_app() -> Any:
-    """A fresh copy of the real ``function_app.py``'s app, loaded by path under a private module name.
-
-    ``get_functions()`` works once per app object (local-tooling.md §2.3), and other tests (the dev host loader)
-    replace ``sys.modules["function_app"]`` with their own apps, so each caller gets its own, indexed once.
-    """
-    spec = importlib.util.spec_from_file_location("_sioless_real_function_app", ROOT / "function_app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.app
 
 
 def _is_out(annotation: Any) -> bool:
