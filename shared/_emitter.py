@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ._errors import SiolessError, UnsupportedError
+from ._errors import SiolessError, UnsupportedError, no_server_acks
 
 if TYPE_CHECKING:
     from ._socket import Socket
@@ -89,10 +89,7 @@ def check_json(values: list[Any], what: str) -> None:
 
 def check_event(event: object, args: tuple[Any, ...], callback: Callable[..., Any] | None) -> str:
     if callback is not None:
-        raise UnsupportedError(
-            "Serverless mode has no server-to-client acknowledgements (no callback= and no call()): the "
-            "output binding only sends. Have the client emit a reply event instead."
-        )
+        raise no_server_acks("callback= cannot be called: the output binding only sends")
     if not isinstance(event, str) or not event:
         raise ValueError(f"event name must be a non-empty string, got {event!r}.")
     if event in RESERVED_EVENTS:
@@ -169,10 +166,7 @@ class BroadcastOperator:
         self.emit("message", data)
 
     def call(self, *args: Any, **kwargs: Any) -> Any:
-        raise UnsupportedError(
-            "Serverless mode has no server-to-client acknowledgements, so call()/emitWithAck cannot wait for "
-            "a reply. Have the client emit a reply event instead."
-        )
+        raise no_server_acks("call()/emitWithAck cannot wait for a reply")
 
     emit_with_ack = call
 

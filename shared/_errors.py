@@ -25,6 +25,14 @@ class UnsupportedError(SiolessError, NotImplementedError):
     """
 
 
+def no_server_acks(what: str) -> UnsupportedError:
+    """The one error for every server-to-client acknowledgement (``callback=``, ``call()``, ``emitWithAck``)."""
+    return UnsupportedError(
+        f"Serverless mode has no server-to-client acknowledgements, so {what}. "
+        "Have the client emit a reply event instead."
+    )
+
+
 class ConnectRefused(SiolessError):
     """Raise from a connect handler to refuse the socket: the function answers ``{"statusCode": status}``.
 

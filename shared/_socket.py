@@ -8,7 +8,7 @@ from typing import Any
 
 from . import _tracking
 from ._emitter import Action, BroadcastOperator, Emitter, check_event, room_list
-from ._errors import UnsupportedError
+from ._errors import UnsupportedError, no_server_acks
 
 
 class Socket:
@@ -74,10 +74,7 @@ class Socket:
         self.emit("message", data)
 
     def call(self, *args: Any, **kwargs: Any) -> Any:
-        raise UnsupportedError(
-            "Serverless mode has no server-to-client acknowledgements, so call()/emitWithAck cannot wait for "
-            "a reply. Have the client emit a reply event instead."
-        )
+        raise no_server_acks("call()/emitWithAck cannot wait for a reply")
 
     emit_with_ack = call
 
