@@ -33,7 +33,7 @@ def create_app(host: DevHost) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
-        host.close()
+        await host.aclose()
 
     return Starlette(
         routes=[

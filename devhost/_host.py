@@ -90,6 +90,10 @@ class DevHost:
         self.invoker.close()
         self.sender.close()
 
+    async def aclose(self) -> None:
+        self.invoker.close()
+        await self.sender.aclose()
+
     # -- extension lookups -------------------------------------------------------------------------
     def hub_of(self, binding: Binding) -> str:
         hub = binding.properties.get("hub") or self.settings.get(HUB_SETTING)
