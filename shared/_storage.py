@@ -138,65 +138,59 @@ def _identity() -> Any:
     return _credential
 
 
-def table_client(name: str) -> Any:
-    """The worker's ``azure.data.tables.TableClient`` for ``name``; the table is created on first use."""
-    client = _tables.get(name)
+def _cached(cache: dict[str, Any], name: str, build: Callable[[_Config], Any], what: str) -> Any:
+    """The client in ``cache`` for ``name``, built once (under the lock) by ``build(config)``."""
+    client = cache.get(name)
     if client is not None:
         return client
     with _lock:
-        client = _tables.get(name)
-        if client is not None:
-            return client
-        config = _config()
-
-        def build() -> Any:
-            from azure.data.tables import TableServiceClient
-
-            if config.connection_string:
-                service = TableServiceClient.from_connection_string(config.connection_string, **_CLIENT_OPTIONS)
-            elif config.table_uri:
-                service = TableServiceClient(config.table_uri, credential=_identity(), **_CLIENT_OPTIONS)
-            else:
-                raise StorageConfigError(f"table storage is not configured: set {TABLE_URI_SETTING}")
-            service.create_table_if_not_exists(name)
-            return service.get_table_client(name)
-
-        client = call_storage(build, f"open table {name!r}")
-        _tables[name] = client
+        client = cache.get(name)
+        if client is None:
+            config = _config()
+            client = call_storage(lambda: build(config), what)
+            cache[name] = client
         return client
+
+
+def table_client(name: str) -> Any:
+    """The worker's ``azure.data.tables.TableClient`` for ``name``; the table is created on first use."""
+
+    def build(config: _Config) -> Any:
+        from azure.data.tables import TableServiceClient
+
+        if config.connection_string:
+            service = TableServiceClient.from_connection_string(config.connection_string, **_CLIENT_OPTIONS)
+        elif config.table_uri:
+            service = TableServiceClient(config.table_uri, credential=_identity(), **_CLIENT_OPTIONS)
+        else:
+            raise StorageConfigError(f"table storage is not configured: set {TABLE_URI_SETTING}")
+        service.create_table_if_not_exists(name)
+        return service.get_table_client(name)
+
+    return _cached(_tables, name, build, f"open table {name!r}")
 
 
 def container_client(name: str) -> Any:
     """The worker's ``azure.storage.blob.ContainerClient`` for ``name``; the container is created on first use."""
-    client = _containers.get(name)
-    if client is not None:
-        return client
-    with _lock:
-        client = _containers.get(name)
-        if client is not None:
-            return client
-        config = _config()
 
-        def build() -> Any:
-            from azure.core.exceptions import ResourceExistsError
-            from azure.storage.blob import BlobServiceClient
+    def build(config: _Config) -> Any:
+        from azure.core.exceptions import ResourceExistsError
+        from azure.storage.blob import BlobServiceClient
 
-            if config.connection_string:
-                service = BlobServiceClient.from_connection_string(config.connection_string, **_CLIENT_OPTIONS)
-            elif config.blob_uri:
-                service = BlobServiceClient(config.blob_uri, credential=_identity(), **_CLIENT_OPTIONS)
-            else:
-                raise StorageConfigError(f"blob storage is not configured: set {BLOB_URI_SETTING}")
-            container = service.get_container_client(name)
-            try:
-                container.create_container()
-            except ResourceExistsError:
-                pass
-            return container
+        if config.connection_string:
+            service = BlobServiceClient.from_connection_string(config.connection_string, **_CLIENT_OPTIONS)
+        elif config.blob_uri:
+            service = BlobServiceClient(config.blob_uri, credential=_identity(), **_CLIENT_OPTIONS)
+        else:
+            raise StorageConfigError(f"blob storage is not configured: set {BLOB_URI_SETTING}")
+        container = service.get_container_client(name)
+        try:
+            container.create_container()
+        except ResourceExistsError:
+            pass
+        return container
 
-        client = call_storage(build, f"open blob container {name!r}")
-        _containers[name] = client
-        return client
+    return _cached(_containers, name, build, f"open blob container {name!r}")
 
 
 def call_storage(operation: Callable[[], T], what: str) -> T:
