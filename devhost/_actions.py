@@ -41,6 +41,12 @@ def actions_of(value: Any) -> list[dict[str, Any]]:
     return parse_actions(value)
 
 
+def _utf8(text: str) -> bytes:
+    # Bytes, not str: azure-core sets Content-Length to len(str) -- characters, not bytes -- and the async
+    # transport then cuts non-ASCII messages short (found by tests/reliability/test_hostile.py).
+    return text.encode("utf-8")
+
+
 class ActionSender:
     """Sends REST calls for one or more (connection string, hub) pairs; clients are built once and reused."""
 
@@ -87,11 +93,11 @@ class ActionSender:
         if call.operation == "sendToGroup":
             assert call.group is not None and isinstance(call.body, str)
             kwargs: dict[str, Any] = {} if call.filter is None else {"filter": call.filter}
-            await client.send_to_group(call.group, call.body, content_type=call.content_type, **kwargs)
+            await client.send_to_group(call.group, _utf8(call.body), content_type=call.content_type, **kwargs)
         elif call.operation == "sendToAll":
             assert isinstance(call.body, str)
             kwargs = {} if call.filter is None else {"filter": call.filter}
-            await client.send_to_all(call.body, content_type=call.content_type, **kwargs)
+            await client.send_to_all(_utf8(call.body), content_type=call.content_type, **kwargs)
         else:
             action = ":addToGroups" if call.operation == "addToGroups" else ":removeFromGroups"
             request = HttpRequest(
