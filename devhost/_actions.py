@@ -41,9 +41,10 @@ def actions_of(value: Any) -> list[dict[str, Any]]:
     return parse_actions(value)
 
 
-def _utf8(text: str) -> bytes:
+def _utf8(text: str) -> Any:
     # Bytes, not str: azure-core sets Content-Length to len(str) -- characters, not bytes -- and the async
-    # transport then cuts non-ASCII messages short (found by tests/reliability/test_hostile.py).
+    # transport then cuts non-ASCII messages short (found by tests/reliability/test_hostile.py). The SDK's
+    # annotations say str or IO; bytes go through unchanged (typed Any for that reason).
     return text.encode("utf-8")
 
 

@@ -101,7 +101,7 @@ def test_fuzzed_webhooks_get_documented_statuses_with_reasons(sioless_stack: Sta
         **{k: v for k, v in request.items() if k not in ("method", "body", "content-type")},
         "Content-Type": request["content-type"],
     }
-    encoded = {k: v.encode("utf-8") for k, v in headers.items()}
+    encoded = {k.encode("ascii"): v.encode("utf-8") for k, v in headers.items()}
     response = httpx.request(
         request["method"],
         f"{sioless_stack.devhost_url}{WEBHOOK}",
