@@ -13,6 +13,7 @@ import pytest
 
 from shared import Socket, SocketIOBlueprint
 from shared.protocol import RestCall, action_to_rest_calls, encode_ack, parse_actions, parse_event_payload
+from tests.fixtures.outputs import RecordingOut
 from tests.fixtures.real_app import load_real_app
 
 sio = SocketIOBlueprint(hub="hub", namespace="/ns")
@@ -87,17 +88,6 @@ app = func.FunctionApp()
 app.register_functions(sio)
 FUNCTIONS = {f.get_function_name(): f for f in app.get_functions()}
 BY_EVENT = {(spec.namespace, spec.event): FUNCTIONS[spec.function_name] for spec in sio.handlers}
-
-
-class RecordingOut:
-    def __init__(self) -> None:
-        self.values: list[Any] = []
-
-    def set(self, value: Any) -> None:
-        self.values.append(value)
-
-    def get(self) -> Any:
-        return self.values[-1] if self.values else None
 
 
 def invoke(ns: str, event: str, data: dict[str, Any]) -> tuple[str, list[Any]]:

@@ -13,18 +13,7 @@ import azure.functions as func
 import pytest
 
 from shared import AckError, ConnectRefused, ConnectRequest, Socket, SocketIOBlueprint, UnsupportedError
-
-
-class RecordingOut:
-    def __init__(self) -> None:
-        self.values: list[Any] = []
-
-    def set(self, value: Any) -> None:
-        self.values.append(value)
-
-    def get(self) -> Any:
-        return self.values[-1] if self.values else None
-
+from tests.fixtures.outputs import RecordingOut
 
 sio = SocketIOBlueprint(hub="test", namespace="/")
 seen: list[Any] = []
