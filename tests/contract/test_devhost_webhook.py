@@ -133,6 +133,23 @@ async def test_method_other_than_post_is_400(client: httpx.AsyncClient) -> None:
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("method", "change", "status"),
+    [
+        # each request fails several checks at once: the first failing check of §2.9 decides the status
+        ("POST", {"ce-socketId": "", "ce-hub": "other", "ce-signature": "sha256=bad"}, 400),
+        ("DELETE", {"ce-hub": "other", "ce-signature": "sha256=bad"}, 404),
+        ("DELETE", {"ce-signature": "sha256=bad"}, 401),
+    ],
+    ids=["headers-first", "lookup-before-signature-and-method", "signature-before-method"],
+)
+async def test_checks_run_in_the_order_of_section_2_9(
+    client: httpx.AsyncClient, method: str, change: dict, status: int
+) -> None:
+    response = await client.request(method, URL, headers=headers("connect", **change), content=json.dumps(CONNECT_BODY))
+    assert response.status_code == status
+
+
 # -- §2.5 / §3.4 connect ----------------------------------------------------------------------------
 async def test_connect_accepts_with_empty_body(client: httpx.AsyncClient) -> None:
     response = await client.post(URL, headers=headers("connect"), content=json.dumps(CONNECT_BODY))
