@@ -141,7 +141,19 @@ def compat_stack(sioless_stack_factory: Any) -> Any:
     return sioless_stack_factory(APP_DIR)
 
 
+def _assert_meaningful(app: str, oracle: list[dict[str, Any]]) -> None:
+    """Two equally broken worlds would compare equal: the oracle itself must show acks with values, deliveries
+    to other clients, connects and (gate) refusals, and no ack that never came."""
+    assert [e["step"] for e in oracle if e.get("ack") == "timeout"] == [], f"{app}: python-socketio never acked"
+    assert any(e.get("ack") not in (None, [], [None]) for e in oracle), f"{app}: no ack carried a value"
+    results = {e["result"] for e in oracle if e["op"] == "connect"}
+    assert "connected" in results and (app != "gate" or "refused" in results), (app, results)
+    if app != "gate":
+        assert any(other != e["client"] for e in oracle for other in e["received"]), f"{app}: nothing reached a peer"
+
+
 def _assert_same(app: str, oracle: list[dict[str, Any]], ours: list[dict[str, Any]]) -> None:
+    _assert_meaningful(app, oracle)
     expected, got = normalise(oracle), normalise(ours)
     for left, right in zip(expected, got, strict=True):
         assert left == right, f"{app}: step {left['step']} differs\npython-socketio: {left}\nsioless:         {right}"
