@@ -11,6 +11,7 @@ import jwt
 import pytest
 import socketio
 
+from emulator import DEV_PRIMARY_KEY
 from tests.fixtures.emulator_fixtures import (  # noqa: F401  (fixtures)
     CLIENT_PATH,
     SECONDARY_KEY,
@@ -165,3 +166,16 @@ async def test_heartbeats_keep_live_clients_and_drop_silent_ones(upstream):  # n
                 assert rec.json()["reason"] in ("ping timeout", "transport close")  # abnormal: non-empty
             await asyncio.sleep(1.5)  # more ping cycles
             assert await live.call("still", timeout=5) == {"echo": None, "event": "still"}
+
+
+def test_start_banner_prints_the_connection_string_and_client_urls(emulator):  # noqa: F811
+    from azure.messaging.webpubsubservice import WebPubSubServiceClient
+
+    prefix = "Connection string (Functions side): "
+    printed = next(line[len(prefix) :] for line in emulator.output if line.startswith(prefix))
+    assert printed == f"Endpoint=http://127.0.0.1;Port={emulator.port};AccessKey={DEV_PRIMARY_KEY};Version=1.0;"
+    for hub in ("chat", "whiteboard", "open"):
+        assert any(line.startswith(f"Client URL, hub {hub}: {emulator.client_url(hub)}") for line in emulator.output)
+    # The printed string is what the Functions side is given: the official client authenticates with it.
+    with WebPubSubServiceClient.from_connection_string(printed, hub="chat") as rest:
+        rest.send_to_all('42["banner"]', content_type="text/plain")
