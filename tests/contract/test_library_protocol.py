@@ -19,14 +19,17 @@ from tests.fixtures.real_app import load_real_app
 sio = SocketIOBlueprint(hub="hub", namespace="/ns")
 
 
+@sio.on_connect(namespace="/")
 @sio.on_connect()
 def connect(socket: Socket) -> None: ...
 
 
+@sio.on_connected(namespace="/")
 @sio.on_connected()
 def connected(socket: Socket) -> None: ...
 
 
+@sio.on_disconnect(namespace="/")
 @sio.on_disconnect()
 def disconnected(socket: Socket, reason: str) -> None: ...
 
@@ -122,18 +125,19 @@ def one_action(values: list[Any]) -> dict[str, Any]:
 # -- return values (§3.4) ------------------------------------------------------------------------------------
 
 
-def test_connect_connected_disconnected_returns() -> None:
+@pytest.mark.parametrize("ns", ["/", "/ns"])
+def test_connect_connected_disconnected_returns(ns: str) -> None:
     connect_json = {
-        "namespace": "/ns",
+        "namespace": ns,
         "socketId": "sid",
         "claims": {"sub": ["alice"]},
         "query": {"EIO": ["4"]},
         "headers": {"User-Agent": ["node"]},
         "clientCertificates": [{"thumbprint": "", "content": ""}],
     }
-    assert invoke("/ns", "connect", connect_json) == ('{"statusCode": 200}', [])
-    assert invoke("/ns", "connected", {"namespace": "/ns", "socketId": "sid"}) == ("{}", [])
-    assert invoke("/ns", "disconnected", {"namespace": "/ns", "socketId": "sid", "reason": ""}) == ("{}", [])
+    assert invoke(ns, "connect", connect_json) == ('{"statusCode": 200}', [])
+    assert invoke(ns, "connected", {"namespace": ns, "socketId": "sid"}) == ("{}", [])
+    assert invoke(ns, "disconnected", {"namespace": ns, "socketId": "sid", "reason": ""}) == ("{}", [])
 
 
 @pytest.mark.parametrize(("ns", "wire"), [("/", '4313["bar"]'), ("/ns", '43/ns,13["bar"]')])
