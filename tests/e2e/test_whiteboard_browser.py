@@ -2,7 +2,8 @@
 
 Two pages draw and see each other's shapes; a third, opened later, loads the whole diagram; then the dev host
 (only it) is stopped and started again on the same port: the emulator keeps the connections, so the pages stay
-connected, new strokes flow and a fourth page loads everything. Screenshots: test-artifacts/whiteboard-*.png.
+connected, new strokes flow and a fourth page loads everything; undo, redo and clear reach the other pages
+(a fifth page then loads an empty board). Screenshots: test-artifacts/whiteboard-*.png.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 // Whiteboard pages in headless Chromium: two draw and see each other's shapes, a late third loads the board,
 // then (between "RESTART" on stdout and a line on stdin) the dev host is restarted by the caller: the pages stay
-// connected, new strokes flow and nothing is lost.
+// connected, new strokes flow and nothing is lost; undo, redo and clear reach the other pages.
 // Usage: node tests/e2e/whiteboard_browser.mjs <devhost base url> <artifacts dir>. Last stdout line: JSON result.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -155,8 +155,22 @@ try {
   await alice.click("#undo"); // removes alice's rectangle
   await bob.waitForSelector(`#shapes [data-id="${rect}"]`, { state: "detached" });
   step("undo on alice removed the rectangle on bob's page");
+  await alice.click("#redo"); // puts the rectangle back, under a new id
+  await alice.waitForFunction(() => window.whiteboard.pending === 0);
+  const redone = await alice.evaluate(() => window.whiteboard.undo[window.whiteboard.undo.length - 1]);
+  if (redone === rect) throw new Error("redo reused the undone id");
+  await seen(bob, redone, alice);
+  step("redo on alice put the rectangle back on bob's page");
   await shot(bob, "bob-after-restart");
   await shot(dave, "dave");
+
+  await bob.click("#clear");
+  await bob.waitForFunction(() => window.whiteboard.pending === 0);
+  await alice.waitForFunction(() => window.whiteboard.shapes.size === 0 && window.whiteboard.background === null);
+  const eve = await open("eve");
+  const eveState = await eve.evaluate(() => [window.whiteboard.shapes.size, window.whiteboard.background]);
+  if (JSON.stringify(eveState) !== "[0,null]") throw new Error(`after clear, eve loaded ${eveState}`);
+  step("clear on bob emptied alice's page and the stored diagram");
   result.ok = true;
 } catch (err) {
   result.error = String(err && err.stack ? err.stack : err);
