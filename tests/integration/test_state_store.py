@@ -131,3 +131,17 @@ def test_unreachable_storage_is_a_clear_storage_error(azurite: ManagedProcess) -
     finally:
         configure_storage(storage_connection_string(*azurite.ready["ports"]))
     assert presence.count("hub") == 0
+
+
+def test_clients_are_built_on_first_use_and_reused_per_worker(azurite: ManagedProcess) -> None:
+    from shared import _storage
+
+    configure_storage(storage_connection_string(*azurite.ready["ports"]))
+    assert (_storage._tables, _storage._containers) == ({}, {}), "configuring builds no client"
+    with ThreadPoolExecutor(8) as pool:
+        tables = list(pool.map(lambda _: _storage.table_client("siolessreuse"), range(16)))
+    assert len({id(t) for t in tables}) == 1, "concurrent first uses build one client"
+    container = _storage.container_client("sioless-reuse")
+    assert _storage.container_client("sioless-reuse") is container
+    configure_storage(storage_connection_string(*azurite.ready["ports"]))
+    assert _storage.table_client("siolessreuse") is not tables[0], "reconfiguring drops the cached clients"
