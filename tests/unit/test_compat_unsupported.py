@@ -29,6 +29,8 @@ def server(**options: Any) -> Any:
         ("AsyncRedisManager", "no message queue is needed"),
         ("KafkaManager", "no message queue is needed"),
         ("AsyncClient", "use python-socketio's own client"),
+        ("Client", "use python-socketio's own client"),
+        ("SimpleClient", "use python-socketio's own client"),
         ("Middleware", "HTTP-triggered functions"),
     ],
 )
@@ -87,6 +89,8 @@ def test_no_admin_ui_and_no_attach() -> None:
         sio.instrument(auth=False)
     with pytest.raises(UnsupportedError, match="app.register_functions"):
         sio.attach(object())
+    with pytest.raises(UnsupportedError, match="app.register_functions"):
+        sio.handle_request({}, None)
 
 
 # -- call time (inside a handler) ------------------------------------------------------------------------------
