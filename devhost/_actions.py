@@ -27,6 +27,7 @@ API_VERSION = "2024-12-01"
 # Every REST call is bounded (azure-core's defaults are 300 s per read): 5 s to connect, 20 s to answer (below the
 # service's 30 s webhook timeout, so a stuck call fails the invocation instead of the webhook). Connect failures
 # are retried (nothing was sent); a timed-out read is not (a send is not idempotent: a retry could deliver twice).
+# azure-core already refuses to repeat a POST after a read error; retry_read=0 states it for every method.
 REST_OPTIONS: dict[str, Any] = {"connection_timeout": 5, "read_timeout": 20, "retry_read": 0}
 
 
