@@ -73,6 +73,13 @@ def test_stack_command_runs_and_stops_everything_on_ctrl_c() -> None:
         assert httpx.get(inspector.group(1), timeout=5).status_code == 200
         pids = [int(pid) for pid in re.findall(r"\b(?:azurite|emulator|devhost) (\d+)", text.split("PIDs:")[1])]
         assert len(pids) == 3 and all(_alive(pid) for pid in pids)
+        # Azurite runs with telemetry off and keeps its data in the app's git-ignored .azurite/ folder.
+        azurite = re.search(r"\bazurite (\d+)", text.split("PIDs:")[1])
+        assert azurite, text
+        argv = Path(f"/proc/{azurite.group(1)}/cmdline").read_bytes().split(b"\0")
+        assert b"--disableTelemetry" in argv
+        assert argv[argv.index(b"--location") + 1] == bytes(ROOT / ".azurite")
+        assert ".azurite/" in (ROOT / ".gitignore").read_text().splitlines()
         process.send_signal(signal.SIGINT)
         assert process.wait(20) == 0
         assert not [pid for pid in pids if _alive(pid)]
