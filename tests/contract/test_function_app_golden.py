@@ -17,17 +17,17 @@ def functions() -> dict[str, dict[str, Any]]:
     return {f.get_function_name(): json.loads(f.get_function_json()) for f in load_real_app().get_functions()}
 
 
-def _socketio(event: str) -> dict[str, Any]:
+def _socketio(event: str, hub: str = "chat") -> dict[str, Any]:
     return {
         "scriptFile": "function_app.py",
         "bindings": [
-            {"direction": "OUT", "dataType": "STRING", "type": "socketio", "name": "out", "hub": "chat"},
+            {"direction": "OUT", "dataType": "STRING", "type": "socketio", "name": "out", "hub": hub},
             {
                 "direction": "IN",
                 "dataType": "STRING",
                 "type": "socketiotrigger",
                 "name": "sio",
-                "hub": "chat",
+                "hub": hub,
                 "namespace": "/",
                 "eventName": event,
             },
@@ -56,6 +56,39 @@ EXPECTED = {
     "chat__chat_message-0dce084d2361": _socketio("chat message"),
     "chat__typing": _socketio("typing"),
 }
+
+
+def _http(route: str, method: str, *before: dict[str, Any]) -> dict[str, Any]:
+    trigger = {"direction": "IN", "type": "httpTrigger", "name": "req", "methods": [method], "authLevel": "ANONYMOUS"}
+    return {
+        "scriptFile": "function_app.py",
+        "bindings": [*before, {**trigger, "route": route}, {"direction": "OUT", "type": "http", "name": "$return"}],
+    }
+
+
+WHITEBOARD_OUT = {"direction": "OUT", "dataType": "STRING", "type": "socketio", "name": "out", "hub": "whiteboard"}
+OTHER_SAMPLES = {
+    "pages_chat": _http("chat", "GET"),
+    "pages_static": _http("pages/{*path}", "GET"),
+    "whiteboard_page": _http("whiteboard", "GET"),
+    "whiteboard_diagram": _http("diagram", "GET"),
+    "whiteboard_background": _http("background/{id}", "GET"),
+    "whiteboard_background_upload": _http("background/upload", "POST", WHITEBOARD_OUT),
+    "whiteboard_negotiate": _http(
+        "whiteboard/negotiate",
+        "GET",
+        {"direction": "IN", "type": "socketionegotiation", "name": "negotiation", "hub": "whiteboard"},
+    ),
+    **{
+        f"whiteboard__{event}": _socketio(event, hub="whiteboard")
+        for event in ("connect", "connected", "disconnected", "addShape", "updateShape", "patchShape")
+        + ("removeShape", "clear", "newMessage")
+    },
+}
+
+
+def test_every_sample_function_is_exactly_the_golden_one(functions: dict[str, dict[str, Any]]) -> None:
+    assert functions == {**EXPECTED, **OTHER_SAMPLES}
 
 
 def test_chat_functions_are_exactly_the_golden_ones(functions: dict[str, dict[str, Any]]) -> None:
