@@ -44,6 +44,7 @@ class Inbox:
 async def test_connect_without_user_is_refused(sioless_connect) -> None:
     with pytest.raises(socketio.exceptions.ConnectionError):
         await sioless_connect(None)
+    assert (await sioless_connect("dave")).connected  # the refusal is about the missing user id, not the stack
 
 
 async def test_room_chat_with_acks_typing_and_system_messages(sioless_connect) -> None:
