@@ -97,3 +97,12 @@ def test_pages_never_serve_outside_web() -> None:
     assert pages._resolve("../function_app.py") is None
     assert pages._resolve("/etc/passwd") is None
     assert pages._resolve("vendor/socket.io.min.js") is not None  # web/vendor copy or node_modules fallback
+
+
+def test_defaults_serve_where_the_emulator_posts_by_default() -> None:
+    from devhost.__main__ import build_parser
+    from emulator import DEFAULT_URL_TEMPLATE
+
+    args = build_parser().parse_args([])
+    assert (args.host, args.port) == ("127.0.0.1", 7071)
+    assert DEFAULT_URL_TEMPLATE == f"http://localhost:{args.port}/runtime/webhooks/socketio"
