@@ -13,8 +13,6 @@ import math
 import re
 import time
 from collections.abc import Iterable, Mapping
-from email.parser import BytesParser
-from email.policy import HTTP
 from typing import Any
 
 from shared import AckError
@@ -161,6 +159,10 @@ def image_from_request(body: bytes, content_type: str, limit: int) -> tuple[byte
     if len(body) > limit + 64 * 1024:
         raise BadImage(f"the upload is larger than {limit // (1024 * 1024)} MiB", 413)
     if content_type.lower().startswith("multipart/form-data"):
+        # Imported here: multipart parsing is rare and the email package costs cold start.
+        from email.parser import BytesParser
+        from email.policy import HTTP
+
         message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
         parts = [p for p in message.iter_parts() if p.get_param("name", header="content-disposition") == "file"]
         if not message.is_multipart() or not parts:
