@@ -6,39 +6,13 @@ Uses the public fixtures of devhost.pytest_plugin, the same way a user tests the
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 import socketio
 
+from tests.fixtures.inbox import Inbox
+
 pytestmark = pytest.mark.integration
-
-
-class Inbox:
-    """Collects the events a client receives; ``wait`` returns the first matching one (bounded)."""
-
-    def __init__(self, client: socketio.AsyncClient) -> None:
-        self.events: list[tuple[str, tuple[Any, ...]]] = []
-        self._changed = asyncio.Event()
-        client.on("*", self._on)
-
-    async def _on(self, event: str, *args: Any) -> None:
-        self.events.append((event, args))
-        self._changed.set()
-
-    async def wait(self, event: str, timeout: float = 5.0, **match: Any) -> Any:
-        async def find() -> Any:
-            while True:
-                for name, args in self.events:
-                    if name == event and all(args and args[0].get(k) == v for k, v in match.items()):
-                        return args[0] if args else None
-                self._changed.clear()
-                await self._changed.wait()
-
-        return await asyncio.wait_for(find(), timeout)
-
-    def names(self) -> list[str]:
-        return [name for name, _ in self.events]
 
 
 async def test_connect_without_user_is_refused(sioless_connect) -> None:
@@ -56,16 +30,16 @@ async def test_room_chat_with_acks_typing_and_system_messages(sioless_connect) -
     assert await alice.call("join", ("lobby", "alice"), timeout=5) == {"ok": True, "room": "lobby"}
     assert await bob.call("join", ("lobby", "bob"), timeout=5) == {"ok": True, "room": "lobby"}
     assert await carol.call("join", ("other", "carol"), timeout=5) == {"ok": True, "room": "other"}
-    joined = await inbox_a.wait("system message", text="bob joined")
+    joined = await inbox_a.wait_payload("system message", text="bob joined")
     assert joined["room"] == "lobby"
 
     ack = await alice.call("chat message", ("lobby", "hello bob", "alice"), timeout=5)
     assert ack["ok"] is True and len(ack["id"]) == 16
-    message = await inbox_b.wait("chat message", id=ack["id"])
+    message = await inbox_b.wait_payload("chat message", id=ack["id"])
     assert (message["from"], message["text"], message["room"]) == ("alice", "hello bob", "lobby")
 
     await bob.emit("typing", ("lobby", "bob"))
-    assert await inbox_a.wait("typing", **{"from": "bob"}) == {"room": "lobby", "from": "bob"}
+    assert await inbox_a.wait_payload("typing", **{"from": "bob"}) == {"room": "lobby", "from": "bob"}
 
     # Invalid input: the handler's AckError comes back as the ack, nothing is broadcast.
     refused = await alice.call("chat message", ("lobby", "   ", "alice"), timeout=5)
@@ -77,7 +51,7 @@ async def test_room_chat_with_acks_typing_and_system_messages(sioless_connect) -
     assert inbox_c.names() == []
 
     assert await bob.call("leave", ("lobby", "bob"), timeout=5) == {"ok": True, "room": "lobby"}
-    await inbox_a.wait("system message", text="bob left")
+    await inbox_a.wait_payload("system message", text="bob left")
     before = len(inbox_b.events)
     await alice.call("chat message", ("lobby", "anyone?", "alice"), timeout=5)
     await asyncio.sleep(0.3)
@@ -95,4 +69,4 @@ async def test_disconnect_leaves_others_working(sioless_connect) -> None:
     carol = await sioless_connect("carol")
     await carol.call("join", ("gone", "carol"), timeout=5)
     ack = await carol.call("chat message", ("gone", "still here?", "carol"), timeout=5)
-    assert (await inbox_b.wait("chat message", id=ack["id"]))["text"] == "still here?"
+    assert (await inbox_b.wait_payload("chat message", id=ack["id"]))["text"] == "still here?"

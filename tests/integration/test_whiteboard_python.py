@@ -19,6 +19,7 @@ import socketio
 
 from devhost.pytest_plugin import close_client, connect_client
 from devhost.stack import Stack
+from tests.fixtures.inbox import Inbox
 
 pytestmark = pytest.mark.integration
 
@@ -33,31 +34,6 @@ def png(width: int = 4, height: int = 3) -> bytes:
     raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
-
-
-class Inbox:
-    def __init__(self, client: socketio.AsyncClient) -> None:
-        self.events: list[tuple[str, tuple[Any, ...]]] = []
-        self._changed = asyncio.Event()
-        client.on("*", self._on)
-
-    async def _on(self, event: str, *args: Any) -> None:
-        self.events.append((event, args))
-        self._changed.set()
-
-    async def wait(self, event: str, predicate: Any = lambda *a: True, timeout: float = 5.0) -> tuple[Any, ...]:
-        async def find() -> tuple[Any, ...]:
-            while True:
-                for name, args in self.events:
-                    if name == event and predicate(*args):
-                        return args
-                self._changed.clear()
-                await self._changed.wait()
-
-        return await asyncio.wait_for(find(), timeout)
-
-    def named(self, event: str) -> list[tuple[Any, ...]]:
-        return [args for name, args in self.events if name == event]
 
 
 @pytest.fixture(scope="module")
