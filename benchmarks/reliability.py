@@ -38,20 +38,11 @@ from tests.reliability.forgery import forgery_matrix  # noqa: E402
 from tests.reliability.harness import (  # noqa: E402
     cpu_seconds,
     devhost_pid,
-    hub_state,
     memory,
     node_available,
     run_load,
+    wait_drained,
 )
-
-
-def _drain(stack: Stack, timeout: float = 30.0) -> dict[str, int]:
-    deadline = time.monotonic() + timeout
-    state = hub_state(stack, "chat")
-    while (state["connections"] or state["groups"]) and time.monotonic() < deadline:
-        time.sleep(0.2)
-        state = hub_state(stack, "chat")
-    return state
 
 
 def _ms(value: float | None) -> str:
@@ -87,7 +78,7 @@ def load_case(args: argparse.Namespace) -> bool:
                 pace_ms=args.pace_ms,
                 prefix=f"round{round_no}-",
             )
-            left = _drain(stack)
+            left = wait_drained(stack)
             after = (memory(emulator), memory(devhost))
             rss_after.append(after)
             cpu = (cpu_seconds(emulator) - cpu_before[0], cpu_seconds(devhost) - cpu_before[1])

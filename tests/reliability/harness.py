@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,16 @@ def hub_state(stack: Stack, hub: str) -> dict[str, int]:
                 "groups": len(snapshot["groups"]),
             }
     return {"connections": 0, "sockets": 0, "groups": 0}
+
+
+def wait_drained(stack: Stack, hub: str = "chat", timeout: float = 30.0) -> dict[str, int]:
+    """``hub_state`` once the emulator holds no connection and no group for ``hub``, or at ``timeout``."""
+    deadline = time.monotonic() + timeout
+    state = hub_state(stack, hub)
+    while (state["connections"] or state["groups"]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+        state = hub_state(stack, hub)
+    return state
 
 
 def run_load(

@@ -4,27 +4,16 @@ The full-size figures come from ``benchmarks/reliability.py`` (docs/reliability.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from devhost.stack import Stack
 
-from .harness import hub_state, node_available, run_load
+from .harness import node_available, run_load, wait_drained
 
 pytestmark = [
     pytest.mark.integration,
     pytest.mark.skipif(not node_available(), reason="node and node_modules/socket.io-client are needed"),
 ]
-
-
-def _drained(stack: Stack, timeout: float = 10.0) -> dict[str, int]:
-    deadline = time.monotonic() + timeout
-    state = hub_state(stack, "chat")
-    while (state["connections"] or state["groups"]) and time.monotonic() < deadline:
-        time.sleep(0.1)
-        state = hub_state(stack, "chat")
-    return state
 
 
 @pytest.mark.timeout(180)
@@ -39,4 +28,4 @@ def test_load_loses_nothing_keeps_order_and_leaves_no_state(reliability_stack: S
         assert result["orderViolations"] == 0, figures
         assert result["unexpectedDisconnects"] == 0, figures
         # every socket left: the emulator forgets its connections and groups (no per-connection leak)
-        assert _drained(reliability_stack) == {"connections": 0, "sockets": 0, "groups": 0}
+        assert wait_drained(reliability_stack, timeout=10.0) == {"connections": 0, "sockets": 0, "groups": 0}
