@@ -1,3 +1,3 @@
 """Test-suite wide configuration. Component fixtures live in their own plugin modules."""
 
-pytest_plugins = ["devhost.pytest_plugin"]
+pytest_plugins = ["devhost.pytest_plugin", "tests.fixtures.storage"]

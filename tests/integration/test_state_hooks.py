@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import azure.functions as func
 import pytest
 
-from devhost.stack import ManagedProcess, free_port, start_azurite, storage_connection_string
+from devhost.stack import ManagedProcess, free_port, storage_connection_string
 from shared import AckError, ConnectRequest, Socket, SocketIOBlueprint, configure_storage, presence, sessions
 
 pytestmark = pytest.mark.integration
@@ -30,15 +30,6 @@ class Out:
         if self.value is None:
             return []
         return [json.loads(self.value)] if isinstance(self.value, str) else list(self.value)
-
-
-@pytest.fixture(scope="module")
-def azurite() -> Iterator[ManagedProcess]:
-    process = start_azurite()
-    configure_storage(storage_connection_string(*process.ready["ports"]))
-    yield process
-    configure_storage()
-    process.stop()
 
 
 def build(hub: str, custom: bool) -> dict[str, Callable[..., Any]]:

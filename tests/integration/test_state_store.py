@@ -4,24 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from devhost.stack import ManagedProcess, start_azurite, storage_connection_string
+from devhost.stack import ManagedProcess, storage_connection_string
 from shared import StorageError, UnknownSocketError, _sockets, configure_storage, presence, sessions
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def azurite() -> Iterator[ManagedProcess]:
-    process = start_azurite()
-    configure_storage(storage_connection_string(*process.ready["ports"]))
-    yield process
-    configure_storage()
-    process.stop()
 
 
 @pytest.fixture
