@@ -2,14 +2,21 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 PIP := .venv/bin/pip
+# The app, the offline stack and the tests run on Python 3.13 (the Functions worker runtime needs it):
+# scripts/find-python313.sh looks on PATH and under pyenv; `make PYTHON313=/path/to/python3.13` overrides.
+export PYTHON313
 
-.PHONY: setup setup-python setup-node setup-browser run test test-fast lint bench clean
+.PHONY: setup setup-python venv-python setup-node setup-browser run test test-fast lint bench clean
 
 setup: setup-python setup-node setup-browser
 
-setup-python: .venv/.installed
+setup-python: venv-python .venv/.installed
+# A .venv from another Python (an older checkout) is replaced, not reused.
+venv-python:
+	@if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))'; then \
+	  echo "Replacing .venv: it is not Python 3.13"; rm -rf .venv; fi
 .venv/.installed: requirements.txt requirements-dev.txt
-	@test -x $(PY) || python3 -m venv .venv
+	@test -x $(PY) || { py=$$(scripts/find-python313.sh) && "$$py" -m venv .venv; }
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -r requirements-dev.txt
 	@touch $@

@@ -119,7 +119,7 @@ class Invoker:
             result.return_value = value
             result.outputs = {name: out.get() for name, out in outs.items() if out.get() is not None}
             result.succeeded = True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             result.timed_out = True
             result.error = (
                 f"Timeout value of {_timespan(self.function_timeout)} exceeded by function "

@@ -135,5 +135,5 @@ async def close_client(client: socketio.AsyncClient, timeout: float = 1.0) -> No
     """Disconnect politely, then abort: a long-polling client can otherwise wait a whole ping interval."""
     try:
         await asyncio.wait_for(client.disconnect(), timeout)
-    except (asyncio.TimeoutError, Exception):
+    except (TimeoutError, Exception):
         await client.eio.disconnect(abort=True)

@@ -8,7 +8,7 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -150,7 +150,7 @@ class Upstream:
                         f"abuse-protection validation of {_redact(url)} did not allow origin {self.origin!r} "
                         "(missing WebHook-Allowed-Origin)"
                     )
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 error = f"abuse-protection validation of {_redact(url)} timed out after {self.validation_timeout:g} s"
             except (aiohttp.ClientError, ValueError) as exc:
                 error = f"abuse-protection validation of {_redact(url)} failed: {type(exc).__name__}: {exc}"
@@ -181,7 +181,7 @@ class Upstream:
             "ce-type": event_type,
             "ce-source": f"/hubs/{hub}/client/{connection_id}",
             "ce-id": uuid.uuid4().hex,
-            "ce-time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "ce-time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "ce-signature": signature_header(self._keys, connection_id),
             "ce-connectionId": connection_id,
             "ce-hub": hub,
@@ -230,7 +230,7 @@ class Upstream:
                 status, text, _ = await self._request("POST", url, text_headers, self.timeout, body)
                 if not 200 <= status < 300:
                     error = f"the {event_name!r} event handler returned {status}"
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 error = f"the {event_name!r} event handler did not answer within {self.timeout:g} s"
             except aiohttp.ClientError as exc:
                 error = f"the {event_name!r} event handler could not be reached ({type(exc).__name__}: {exc})"
@@ -239,7 +239,7 @@ class Upstream:
         latency = (time.monotonic() - started) * 1000
         self.history.append(
             CallRecord(
-                time=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+                time=datetime.now(UTC).isoformat(timespec="milliseconds"),
                 hub=hub,
                 event=event_name,
                 kind=kind,

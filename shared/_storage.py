@@ -16,11 +16,9 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from ._errors import AckError
-
-T = TypeVar("T")
 
 STORAGE_SETTING = "AzureWebJobsStorage"
 TABLE_URI_SETTING = "AzureWebJobsStorage__tableServiceUri"
@@ -193,7 +191,7 @@ def container_client(name: str) -> Any:
     return _cached(_containers, name, build, f"open blob container {name!r}")
 
 
-def call_storage(operation: Callable[[], T], what: str) -> T:
+def call_storage[T](operation: Callable[[], T], what: str) -> T:
     """Run ``operation``; connection failures and server errors become :class:`StorageError` (named ``what``).
 
     Client errors (404, 409, 412 ...) propagate unchanged: callers decide what they mean.

@@ -1,4 +1,4 @@
-// The Function App (Python 3.11, Functions v4) on a Linux Dedicated (App Service) plan.
+// The Function App (Python 3.13, Functions v4) on a Linux Dedicated (App Service) plan.
 //
 // Why not Flex Consumption, the plan azd's Python quickstart uses:
 //   * the Socket.IO extension 1.0.0 throws on every webhook there, because Flex does not forward the
@@ -79,7 +79,7 @@ resource functionApp 'Microsoft.Web/sites@2023-12-01' = {
     serverFarmId: plan.id
     httpsOnly: true
     siteConfig: {
-      linuxFxVersion: 'Python|3.11'
+      linuxFxVersion: 'Python|3.13'
       alwaysOn: true
       ftpsState: 'Disabled'
       minTlsVersion: '1.2'

@@ -174,7 +174,7 @@ def test_function_app_is_not_on_flex_consumption() -> None:
     for flex in ("FlexConsumption", "'FC1'", "functionAppConfig", "'Y1'", "'Dynamic'"):
         assert flex not in text, f"{flex}: the hosting plan choice is Linux Dedicated (see infra/app/api.bicep)"
     assert "kind: 'functionapp,linux'" in text
-    assert "linuxFxVersion: 'Python|3.11'" in text, "the project targets Python 3.11"
+    assert "linuxFxVersion: 'Python|3.13'" in text, "the project targets Python 3.13"
     assert "alwaysOn: true" in text
     assert re.search(r"@allowed\(\[\s*'B1'", bicep(MAIN))
 
