@@ -10,19 +10,36 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import os
 import shutil
 import signal
-import socket
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .processes import (
+    ManagedProcess,
+    ProcessError,
+    accepts,
+    free_port,
+    popen,
+    port_is_free,
+    wait_until_closed,
+)
+
+__all__ = [
+    "ManagedProcess",
+    "Stack",
+    "StackError",
+    "check_tools",
+    "free_port",
+    "main",
+    "start_azurite",
+    "storage_connection_string",
+]
 
 REPO = Path(__file__).resolve().parent.parent
 AZURITE_JS = Path("node_modules") / "azurite" / "dist" / "src" / "azurite.js"
@@ -30,31 +47,7 @@ DEV_STORAGE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6t
 _PY_MODULES = ("uvicorn", "starlette", "engineio", "socketio", "azure.functions", "azure.messaging.webpubsubservice")
 
 
-class StackError(RuntimeError):
-    """A tool is missing, a port is busy or a process did not start; the message says what to do."""
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
-def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def _accepts(port: int, host: str = "127.0.0.1") -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.2):
-            return True
-    except OSError:
-        return False
+StackError = ProcessError  # the stack's errors are process errors: a missing tool, a busy port, no ready line
 
 
 def check_tools(repo: Path = REPO, azurite: bool = True) -> None:
@@ -68,59 +61,6 @@ def check_tools(repo: Path = REPO, azurite: bool = True) -> None:
             problems.append(f"Azurite ({AZURITE_JS}) is not installed (run `make setup`, which runs `npm ci`)")
     if problems:
         raise StackError("Cannot start the local stack; missing: " + "; ".join(problems) + ".")
-
-
-@dataclass
-class ManagedProcess:
-    """A child process whose output is collected line by line; stopped by its own PID."""
-
-    name: str
-    process: subprocess.Popen[str]
-    output: list[str] = field(default_factory=list)
-    ready: dict[str, Any] = field(default_factory=dict)
-    _ready_event: threading.Event = field(default_factory=threading.Event)
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def pump(self, marker: str | None) -> None:
-        def run() -> None:
-            assert self.process.stdout is not None
-            for line in self.process.stdout:
-                line = line.rstrip("\n")
-                self.output.append(line)
-                if marker and line.startswith(marker) and not self.ready:
-                    self.ready.update(json.loads(line[len(marker) :]))
-                    self._ready_event.set()
-            self._ready_event.set()
-
-        threading.Thread(target=run, daemon=True, name=f"{self.name}-{self.pid}-output").start()
-
-    def wait_ready(self, timeout: float) -> None:
-        self._ready_event.wait(timeout)
-        if not self.ready:
-            self.stop()
-            tail = "\n".join(self.output[-30:])
-            raise StackError(
-                f"{self.name} did not become ready in {timeout:.0f} s (exit {self.process.returncode}):\n{tail}"
-            )
-
-    def stop(self, timeout: float = 5.0, sig: int = signal.SIGTERM) -> None:
-        """``sig`` (SIGTERM: graceful) by PID, then SIGKILL if it has not exited within ``timeout``."""
-        if self.process.poll() is None:
-            os.kill(self.process.pid, sig)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout)
-
-
-def _popen(cmd: Sequence[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        list(cmd), cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
-    )
 
 
 def storage_connection_string(blob: int, queue: int, table: int, host: str = "127.0.0.1") -> str:
@@ -150,10 +90,10 @@ def start_azurite(
         cmd += ["--inMemoryPersistence"]
     for service, port in zip(("blob", "queue", "table"), ports, strict=True):
         cmd += [f"--{service}Host", "127.0.0.1", f"--{service}Port", str(port)]
-    azurite = ManagedProcess("azurite", _popen(cmd, REPO, dict(os.environ) if env is None else env))
+    azurite = ManagedProcess("azurite", popen(cmd, REPO, dict(os.environ) if env is None else env))
     azurite.pump(None)
     deadline = time.monotonic() + timeout
-    while not all(_accepts(p) for p in ports):
+    while not all(accepts(p) for p in ports):
         if azurite.process.poll() is not None or time.monotonic() > deadline:
             time.sleep(0.2)
             azurite.stop()
@@ -258,7 +198,7 @@ class Stack:
         cmd = [sys.executable, "-u", "-m", "devhost", "--app-dir", str(self.app_dir), "--port", str(self.devhost_port)]
         if self.function_timeout is not None:
             cmd += ["--function-timeout", str(self.function_timeout)]
-        devhost = ManagedProcess("devhost", _popen(cmd, REPO, self._devhost_env))
+        devhost = ManagedProcess("devhost", popen(cmd, REPO, self._devhost_env))
         devhost.pump("DEVHOST_READY")
         self.processes.append(devhost)
         devhost.wait_ready(self.startup_timeout)
@@ -279,12 +219,7 @@ class Stack:
 
     def start_devhost(self) -> None:
         """Start the dev host again on the same port, with the same settings."""
-        deadline = time.monotonic() + self.startup_timeout
-        # Not port_is_free: connections left in TIME_WAIT block a plain bind, not uvicorn's (SO_REUSEADDR).
-        while _accepts(self.devhost_port):
-            if time.monotonic() > deadline:
-                raise StackError(f"something still listens on port {self.devhost_port}; cannot restart the dev host")
-            time.sleep(0.05)
+        wait_until_closed(self.devhost_port, self.startup_timeout, "the dev host")
         self._start_devhost()
 
     def restart_devhost(self) -> None:
@@ -308,11 +243,7 @@ class Stack:
         if self.emulator is None:
             raise StackError("this stack has not started an emulator yet")
         port = self.emulator.port
-        deadline = time.monotonic() + self.startup_timeout
-        while _accepts(port):
-            if time.monotonic() > deadline:
-                raise StackError(f"something still listens on port {port}; cannot restart the emulator")
-            time.sleep(0.05)
+        wait_until_closed(port, self.startup_timeout, "the emulator")
         self._start_emulator(port)
 
     def stop_azurite(self) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devhost.processes import port_is_free
 from devhost.stack import StackError, check_tools
 
 pytestmark = pytest.mark.integration
@@ -151,3 +152,62 @@ def test_missing_tools_are_named(tmp_path: Path) -> None:
     with pytest.raises(StackError, match=r"Azurite .* is not installed \(run `make setup`"):
         check_tools(tmp_path, azurite=True)
     check_tools(tmp_path, azurite=False)  # Python side present: no error
+
+
+def _port_with_time_wait() -> int:
+    """A port whose server just closed with a connection left in TIME_WAIT (the server closed first).
+
+    The server sets SO_REUSEADDR, as uvicorn (the dev host, the emulator) and node do: the TIME_WAIT entry keeps
+    that flag, and only then may a new SO_REUSEADDR listener bind next to it."""
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        accepted, _ = server.accept()
+        accepted.close()  # the active close: this side's (127.0.0.1:port, client) pair goes to TIME_WAIT
+        client.recv(1)
+        client.close()
+    return port
+
+
+def test_port_check_tolerates_time_wait() -> None:
+    port = _port_with_time_wait()
+    with socket.socket() as plain:  # what the check did before: a bind without SO_REUSEADDR
+        with pytest.raises(OSError):
+            plain.bind(("127.0.0.1", port))
+    assert port_is_free(port)
+    with socket.socket() as listener:  # a listener still counts as busy
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", port))
+        listener.listen()
+        assert not port_is_free(port)
+
+
+def test_stack_starts_at_once_on_a_port_in_time_wait() -> None:
+    """`make run` again right after Ctrl-C: the dev host port still has connections in TIME_WAIT."""
+    port = _port_with_time_wait()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devhost.stack", "--devhost-port", str(port), "--emulator-port", "0", "--no-azurite"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    try:
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line.rstrip())
+            if line.startswith("Press Ctrl-C") or "devhost.stack:" in line:
+                break
+        assert "sioless local stack is up." in lines, "\n".join(lines)
+        assert httpx.get(f"http://127.0.0.1:{port}/api/chat", timeout=5).status_code == 200
+        process.send_signal(signal.SIGINT)
+        assert process.wait(20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
