@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any as _Any
 
 from ._blueprint import SocketIOBlueprint
+from ._broadcast import BroadcastOperator
 from ._dispatch import HandlerSpec
-from ._emitter import BroadcastOperator, Emitter
 from ._errors import AckError, ConnectRefused, SiolessError, UnsupportedError
 from ._names import function_name
 from ._request import ClientCertificate, ConnectRequest, Headers, MultiValueMap
-from ._socket import Socket
+from ._socket import Emitter, Socket
 from ._sockets import UnknownSocketError
 from ._storage import StorageError, configure_storage
 

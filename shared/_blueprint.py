@@ -9,10 +9,11 @@ from typing import Any, TypeVar, overload
 import azure.functions as func
 from azure.functions.decorators.core import DataType
 
+from ._actions import OutputLike, check_namespace
 from ._dispatch import HandlerSpec, Kind, arity, run_async, run_sync
-from ._emitter import Emitter, OutputLike, check_namespace
 from ._errors import UnsupportedError
 from ._names import function_name
+from ._socket import Emitter
 from ._tracking import Tracking, default_handler
 
 F = TypeVar("F", bound=Callable[..., Any])

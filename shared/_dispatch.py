@@ -20,7 +20,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from ._emitter import Action, OutputLike, encode_output, json_error
+from ._actions import ActionList, OutputLike, json_error
 from ._errors import AckError, ConnectRefused, SiolessError
 from ._request import ConnectRequest, TriggerDataError
 from ._socket import Socket
@@ -126,7 +126,7 @@ def _describe(spec: HandlerSpec) -> str:
     return f"{spec.min_args} to {int(spec.max_args)} arguments"
 
 
-def _prepare(spec: HandlerSpec, raw: Any, actions: list[Action]) -> tuple[Socket, tuple[Any, ...]]:
+def _prepare(spec: HandlerSpec, raw: Any, actions: ActionList) -> tuple[Socket, tuple[Any, ...]]:
     """Parse the trigger JSON into the socket and the handler's arguments (after the socket)."""
     if isinstance(raw, (bytes, bytearray)):
         raw = raw.decode("utf-8", "replace")
@@ -170,13 +170,13 @@ def _prepare(spec: HandlerSpec, raw: Any, actions: list[Action]) -> tuple[Socket
     return socket, ()
 
 
-def _write(out: OutputLike, actions: list[Action]) -> None:
-    value = encode_output(actions)
+def _write(out: OutputLike, actions: ActionList) -> None:
+    value = actions.encode()
     if value is not None:
         out.set(value)
 
 
-def _success(spec: HandlerSpec, result: Any, actions: list[Action], out: OutputLike) -> str:
+def _success(spec: HandlerSpec, result: Any, actions: ActionList, out: OutputLike) -> str:
     if spec.kind == "connect":
         if result is False:
             logger.info("%s refused the socket by returning False", spec.label)
@@ -199,7 +199,7 @@ def _success(spec: HandlerSpec, result: Any, actions: list[Action], out: OutputL
     return _EMPTY
 
 
-def _failure(spec: HandlerSpec, exc: BaseException, out: OutputLike, actions: list[Action] | None = None) -> str:
+def _failure(spec: HandlerSpec, exc: BaseException, out: OutputLike, actions: ActionList | None = None) -> str:
     """The documented error result. ``actions`` are written only for expected refusals (AckError/ConnectRefused)."""
     if isinstance(exc, StorageError):
         actions = None  # the state behind the actions was not stored: send none of them (docs/state.md)
@@ -249,7 +249,7 @@ def _last_resort(spec: HandlerSpec, exc: BaseException) -> str:
 
 
 def run_sync(spec: HandlerSpec, raw: Any, out: OutputLike) -> str:
-    actions: list[Action] = []
+    actions = ActionList()
     try:
         try:
             socket, args = _prepare(spec, raw, actions)
@@ -273,7 +273,7 @@ def run_sync(spec: HandlerSpec, raw: Any, out: OutputLike) -> str:
 
 
 async def run_async(spec: HandlerSpec, raw: Any, out: OutputLike) -> str:
-    actions: list[Action] = []
+    actions = ActionList()
     try:
         try:
             socket, args = _prepare(spec, raw, actions)

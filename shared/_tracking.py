@@ -15,9 +15,10 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from . import _sockets
+from ._actions import ActionList
 from ._errors import AckError, ConnectRefused, UnsupportedError
 from ._storage import StorageError
 
@@ -27,6 +28,21 @@ _STATE = "sioless.tracking"
 _SESSION = "sioless.session"
 _RECORD = "sioless.record"
 _GONE = "sioless.gone"
+
+
+class TrackedSocket(Protocol):
+    """What tracking reads of a ``Socket`` (a protocol, so that ``_socket`` -> ``_tracking`` is the only import)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def namespace(self) -> str: ...
+    @property
+    def hub(self) -> str: ...
+    @property
+    def state(self) -> dict[str, Any]: ...
+    @property
+    def connecting(self) -> bool: ...
 
 
 class Tracking:
@@ -43,7 +59,7 @@ class Tracking:
 
     # -- hooks (called by the dispatch wrapper) ----------------------------------------------------------------
 
-    def before(self, kind: str, socket: Any, raw: Any) -> None:
+    def before(self, kind: str, socket: TrackedSocket, raw: Any) -> None:
         socket.state[_STATE] = self
         if kind == "connect":
             from ._request import ConnectRequest
@@ -64,7 +80,7 @@ class Tracking:
                 logger.error("could not forget socket %s (its presence rows remain): %s", socket.id, exc)
             socket.state[_GONE] = True
 
-    def after(self, kind: str, socket: Any, actions: list[dict[str, Any]], result: Any = None) -> None:
+    def after(self, kind: str, socket: TrackedSocket, actions: ActionList, result: Any = None) -> None:
         """Record what the handler did; on failure the actions are dropped and a clear error raised."""
         if kind == "connect" and result is False:
             return  # refused: nothing to record
@@ -80,7 +96,7 @@ class Tracking:
                     session=socket.state.get(_SESSION) or {},
                 )
             elif self.presence and kind in ("event", "connected"):
-                joined, left = _room_changes(socket, actions)
+                joined, left = actions.room_changes(socket.id, socket.namespace)
                 if left:
                     _sockets.leave_rooms(socket.hub, socket.namespace, socket.id, left)
                 if joined:
@@ -94,7 +110,7 @@ class Tracking:
             actions.clear()
             raise AckError(f"{exc}; nothing was done") from exc
 
-    def after_error(self, kind: str, socket: Any, actions: list[dict[str, Any]], error: Exception) -> Exception:
+    def after_error(self, kind: str, socket: TrackedSocket, actions: ActionList, error: Exception) -> Exception:
         """An ``AckError`` still sends the handler's actions: record them too. Returns the error to answer with."""
         if isinstance(error, StorageError):
             return error  # its actions are dropped
@@ -105,29 +121,10 @@ class Tracking:
         return error
 
 
-def _room_changes(socket: Any, actions: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
-    joined: list[str] = []
-    left: list[str] = []
-    for action in actions:
-        if action.get("socketId") != socket.id or action.get("namespace") != socket.namespace:
-            continue
-        name = action.get("actionName")
-        room = str(action.get("room"))
-        if name == "addSocketToRoom":
-            joined.append(room)
-            if room in left:
-                left.remove(room)
-        elif name == "removeSocketFromRoom":
-            left.append(room)
-            if room in joined:
-                joined.remove(room)
-    return joined, left
-
-
 # -- the Socket's session methods ------------------------------------------------------------------------------
 
 
-def _tracking_of(socket: Any, what: str) -> Tracking:
+def _tracking_of(socket: TrackedSocket, what: str) -> Tracking:
     tracking = socket.state.get(_STATE)
     if tracking is None or not tracking.sessions:
         raise UnsupportedError(
@@ -136,7 +133,7 @@ def _tracking_of(socket: Any, what: str) -> Tracking:
     return tracking  # type: ignore[no-any-return]
 
 
-def _load(socket: Any) -> None:
+def _load(socket: TrackedSocket) -> None:
     entity = _sockets.socket_entity(socket.hub, socket.namespace, socket.id)
     socket.state[_RECORD] = {
         "user_id": entity.get("user_id") or None,
@@ -145,14 +142,14 @@ def _load(socket: Any) -> None:
     socket.state[_SESSION] = json.loads(entity.get("session") or "{}")
 
 
-def get_session(socket: Any) -> dict[str, Any]:
+def get_session(socket: TrackedSocket) -> dict[str, Any]:
     _tracking_of(socket, "socket.get_session()")
     if _SESSION not in socket.state:
         _load(socket)
     return socket.state[_SESSION]  # type: ignore[no-any-return]
 
 
-def save_session(socket: Any, data: Mapping[str, Any]) -> None:
+def save_session(socket: TrackedSocket, data: Mapping[str, Any]) -> None:
     _tracking_of(socket, "socket.save_session()")
     if not isinstance(data, Mapping):
         raise TypeError(f"a session must be a dict, got {type(data).__name__}")
@@ -160,7 +157,7 @@ def save_session(socket: Any, data: Mapping[str, Any]) -> None:
     if socket.state.get(_GONE):
         socket.state[_SESSION] = value  # disconnected: nothing left to keep it for
         return
-    if socket._connecting:
+    if socket.connecting:
         _sockets._check_session(value)  # the connect hook writes it once the handler has accepted
         socket.state[_SESSION] = value
         return
@@ -168,24 +165,17 @@ def save_session(socket: Any, data: Mapping[str, Any]) -> None:
     socket.state[_SESSION] = value
 
 
-def user_id(socket: Any) -> str | None:
+def user_id(socket: TrackedSocket) -> str | None:
     _tracking_of(socket, "socket.user_id")
     if _RECORD not in socket.state:
         _load(socket)
     return socket.state[_RECORD].get("user_id")  # type: ignore[no-any-return]
 
 
-def claims(socket: Any) -> dict[str, list[str]]:
-    _tracking_of(socket, "socket.claims")
-    if _RECORD not in socket.state:
-        _load(socket)
-    return dict(socket.state[_RECORD].get("claims") or {})
-
-
 def default_handler(kind: str) -> Any:
     """The no-op handler a tracked blueprint registers for ``connect``/``disconnected`` until the app adds one."""
 
-    def accept(socket: Any) -> None:
+    def accept(socket: TrackedSocket) -> None:
         return None
 
     accept.__name__ = accept.__qualname__ = f"sioless_default_{kind}"

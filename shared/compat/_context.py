@@ -15,10 +15,10 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlencode
 
-from .._emitter import Action, Emitter, OutputLike
+from .._actions import ActionList, OutputLike
 from .._errors import SiolessError
 from .._request import ConnectRequest
-from .._socket import Socket
+from .._socket import Emitter, Socket
 
 
 class Invocation:
@@ -28,7 +28,7 @@ class Invocation:
 
     __slots__ = ("hub", "actions", "socket", "connecting", "open", "foreign")
 
-    def __init__(self, hub: str, actions: list[Action], socket: Socket | None = None, connecting: bool = False) -> None:
+    def __init__(self, hub: str, actions: ActionList, socket: Socket | None = None, connecting: bool = False) -> None:
         self.hub = hub
         self.actions = actions
         self.socket = socket
@@ -137,7 +137,7 @@ class EmitterScope:
 
     def __init__(self, hub: str, out: OutputLike | None) -> None:
         self.emitter = Emitter("/", hub=hub, out=out)
-        self._invocation = Invocation(hub, self.emitter._actions)
+        self._invocation = Invocation(hub, self.emitter.action_list)
         self._scope: Any = None
 
     def __enter__(self) -> Emitter:
@@ -149,7 +149,7 @@ class EmitterScope:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._scope.__exit__(exc_type, exc, tb)
-        if exc_type is None and self.emitter._out is not None:
+        if exc_type is None and self.emitter.out is not None:
             self.emitter.flush()
 
     async def __aenter__(self) -> Emitter:

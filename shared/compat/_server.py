@@ -13,9 +13,9 @@ import json as stdlib_json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from .._actions import OutputLike, check_namespace
 from .._blueprint import SocketIOBlueprint
-from .._emitter import Emitter, OutputLike, check_namespace
-from .._socket import Socket
+from .._socket import Emitter, Socket
 from . import _state
 from ._context import EmitterScope, Invocation, current
 from ._handlers import Reason, accept, connect_wrapper, connecting_error, disconnect_wrapper, event_wrapper, unsupported
@@ -182,7 +182,7 @@ class BaseServer:
 
     def _invocation(self, socket: Socket, connecting: bool = False) -> Invocation:
         # The socket's action list is the one the library's wrapper writes when the handler returns.
-        return Invocation(self.hub, socket._actions, socket, connecting)
+        return Invocation(self.hub, socket.action_list, socket, connecting)
 
     # -- registering on the FunctionApp ------------------------------------------------------------------------
 
@@ -262,7 +262,7 @@ class BaseServer:
         skip = [] if skip_sid is None else [skip_sid] if isinstance(skip_sid, str) else list(skip_sid)
         if invocation.connecting and rooms and invocation.sid in rooms:
             raise connecting_error(f"sio.{operation} to the connecting client")
-        operator = Emitter(namespace or "/", hub=invocation.hub, _actions=invocation.actions)
+        operator = Emitter(namespace or "/", hub=invocation.hub, actions=invocation.actions)
         if rooms is not None:  # an empty list is an error (room_list), not a broadcast to everyone
             operator = operator.to(rooms)  # type: ignore[assignment]
         if skip:

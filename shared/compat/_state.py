@@ -52,20 +52,6 @@ def save_session(server: _Server, sid: str, session: dict[str, Any], namespace: 
     sessions.save(server.hub, namespace, sid, session)
 
 
-def _pending(invocation: Invocation | None, sid: str, namespace: str) -> list[tuple[str, str]]:
-    """This invocation's not yet recorded room changes of (sid, namespace), in order."""
-    if invocation is None:
-        return []
-    changes = []
-    for action in invocation.actions:
-        if action.get("socketId") == sid and action.get("namespace") == namespace:
-            if action.get("actionName") == "addSocketToRoom":
-                changes.append(("join", action["room"]))
-            elif action.get("actionName") == "removeSocketFromRoom":
-                changes.append(("leave", action["room"]))
-    return changes
-
-
 def rooms(server: _Server, sid: str, namespace: str) -> list[str]:
     """python-socketio's ``rooms(sid)``: the sid's own room first, then the rooms it joined."""
     _require(server, "rooms()")
@@ -73,11 +59,8 @@ def rooms(server: _Server, sid: str, namespace: str) -> list[str]:
 
     invocation = peek()
     joined = list(presence.rooms(server.hub, namespace, sid))
-    for change, room in _pending(invocation, sid, namespace):
-        if change == "join" and room not in joined:
-            joined.append(room)
-        elif change == "leave" and room in joined:
-            joined.remove(room)
+    if invocation is not None:  # this invocation's room changes, not recorded yet
+        _apply(joined, *invocation.actions.room_changes(sid, namespace))
     return [sid, *(room for room in joined if room != sid)]
 
 
@@ -106,12 +89,15 @@ def members(server: _Server, room: str, namespace: str) -> list[str]:
     invocation = peek()
     result = list(presence.members(server.hub, namespace, room))
     if invocation is not None:
-        for action in invocation.actions:
-            if action.get("namespace") != namespace or action.get("room") != room:
-                continue
-            sid = str(action.get("socketId"))
-            if action.get("actionName") == "addSocketToRoom" and sid not in result:
-                result.append(sid)
-            elif action.get("actionName") == "removeSocketFromRoom" and sid in result:
-                result.remove(sid)
+        _apply(result, *invocation.actions.member_changes(room, namespace))
     return result
+
+
+def _apply(names: list[str], added: list[str], removed: list[str]) -> None:
+    """Apply net changes (``ActionList.room_changes``/``member_changes``) to a list of names, in place."""
+    for name in removed:
+        if name in names:
+            names.remove(name)
+    for name in added:
+        if name not in names:
+            names.append(name)

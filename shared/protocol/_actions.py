@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired, TypedDict
 
 from ._groups import group_name
 from ._packets import encode_disconnect, encode_event
@@ -24,6 +24,67 @@ ACTION_NAMES = (
     "disconnectSockets",
 )
 _BY_LOWER = {name.lower(): name for name in ACTION_NAMES}
+
+
+# -- the typed shapes of the six actions (what the library writes; keys in the order it writes them) -------------
+
+
+class SendToNamespace(TypedDict):
+    """Emit to every socket of ``namespace`` except those in ``exceptRooms``."""
+
+    actionName: Literal["sendToNamespace"]
+    namespace: str
+    eventName: str
+    parameters: list[Any]
+    exceptRooms: NotRequired[list[str]]
+
+
+class SendToRooms(TypedDict):
+    """Emit to the sockets in any of ``rooms`` except those in ``exceptRooms``."""
+
+    actionName: Literal["sendToRooms"]
+    namespace: str
+    rooms: list[str]
+    eventName: str
+    parameters: list[Any]
+    exceptRooms: NotRequired[list[str]]
+
+
+class SendToSocket(TypedDict):
+    """Emit to one socket."""
+
+    actionName: Literal["sendToSocket"]
+    namespace: str
+    socketId: str
+    eventName: str
+    parameters: list[Any]
+
+
+class AddSocketToRoom(TypedDict):
+    actionName: Literal["addSocketToRoom"]
+    namespace: str
+    socketId: str
+    room: str
+
+
+class RemoveSocketFromRoom(TypedDict):
+    actionName: Literal["removeSocketFromRoom"]
+    namespace: str
+    socketId: str
+    room: str
+
+
+class DisconnectSockets(TypedDict):
+    """Disconnect the sockets in ``rooms`` (the whole namespace without rooms)."""
+
+    actionName: Literal["disconnectSockets"]
+    namespace: str
+    rooms: NotRequired[list[str]]
+    closeUnderlyingConnection: bool
+
+
+Action = SendToNamespace | SendToRooms | SendToSocket | AddSocketToRoom | RemoveSocketFromRoom | DisconnectSockets
+"""One output-binding action, as the library builds it (``parse_actions`` reads any casing, as the extension)."""
 
 RestOperation = Literal["sendToAll", "sendToGroup", "addToGroups", "removeFromGroups"]
 

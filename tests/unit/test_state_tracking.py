@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared import Socket, SocketIOBlueprint, StorageError, UnsupportedError, _sockets, _storage, _tracking
+from shared._actions import ActionList
 
 
 @given(st.text(max_size=30), st.text(max_size=30))
@@ -40,13 +41,20 @@ def test_sessions_must_be_small_json() -> None:
 
 
 def test_room_changes_follow_the_order_of_actions() -> None:
-    socket = Socket("s1", "/", "hub")
+    actions = ActionList()
+    socket = Socket("s1", "/", "hub", actions=actions)
     socket.join(["a", "b"])
     socket.leave("a")
     socket.leave("c")
     socket.to("b").emit("x")
-    other = {"actionName": "addSocketToRoom", "namespace": "/", "socketId": "s2", "room": "z"}
-    assert _tracking._room_changes(socket, [*socket.actions, other]) == (["b"], ["a", "c"])
+    Socket("s2", "/", "hub", actions=actions).join("z")
+    Socket("s1", "/other", "hub", actions=actions).join("y")
+    assert actions.room_changes("s1", "/") == (["b"], ["a", "c"])
+    assert actions.room_changes("s2", "/") == (["z"], [])
+    assert actions.member_changes("a", "/") == ([], ["s1"])
+    assert actions.member_changes("b", "/") == (["s1"], [])
+    socket.join(["a", "a"])  # the last change of a room wins, each room once
+    assert actions.room_changes("s1", "/") == (["b", "a"], ["c"])
 
 
 def test_session_methods_need_the_switch() -> None:
