@@ -136,21 +136,12 @@
     renderMessages();
   }
 
-  async function negotiate(name) {
-    const response = await fetch(`/api/negotiate?userId=${encodeURIComponent(name)}`);
-    if (!response.ok) throw new Error(`negotiate failed: HTTP ${response.status}`);
-    return response.json();
-  }
-
-  async function connect(name) {
+  function connect(name) {
     state.name = name;
-    const neg = await negotiate(name);
-    const socket = io(neg.endpoint, { path: neg.path, query: { access_token: neg.token }, reconnectionAttempts: 5 });
+    // web/sioless.js negotiates before the first connection and before every reconnection attempt (tokens
+    // expire; a restarted service wants a new one). The socket is socket.io-client's own.
+    const socket = sioless.socket(`/api/negotiate?userId=${encodeURIComponent(name)}`, { reconnectionAttempts: 5 });
     state.socket = socket;
-    // Tokens expire (1 h): fetch a fresh one before every reconnection attempt.
-    socket.io.on("reconnect_attempt", () => {
-      negotiate(name).then((fresh) => { socket.io.opts.query.access_token = fresh.token; }).catch(() => {});
-    });
     socket.on("connect", () => {
       setStatus(`online as ${name}`, "online");
       $("signin").hidden = true;
@@ -180,7 +171,7 @@
     const name = $("name").value.trim();
     if (!name) return;
     $("signin-error").textContent = "";
-    connect(name).catch((err) => { $("signin-error").textContent = String(err.message || err); });
+    connect(name);
   });
   $("join-form").addEventListener("submit", (ev) => {
     ev.preventDefault();

@@ -112,12 +112,6 @@
     });
   }
 
-  async function negotiate() {
-    const response = await fetch("/api/whiteboard/negotiate");
-    if (!response.ok) throw new Error(`negotiate: HTTP ${response.status}`);
-    return response.json();
-  }
-
   async function loadDiagram() {
     const response = await fetch("/api/diagram", { cache: "no-store" });
     if (!response.ok) { showError(`loading the board: HTTP ${response.status}`); return; }
@@ -131,12 +125,9 @@
 
   async function connect() {
     setStatus("connecting", "offline");
-    const neg = await negotiate();
-    const socket = io(neg.endpoint, { path: neg.path, query: { access_token: neg.token } });
+    // web/sioless.js negotiates before the first connection and before every reconnection attempt.
+    const socket = sioless.socket("/api/whiteboard/negotiate");
     state.socket = socket;
-    socket.io.on("reconnect_attempt", async () => {
-      try { socket.io.opts.query.access_token = (await negotiate()).token; } catch (e) { /* retried */ }
-    });
     socket.on("connect", () => { setStatus("online", "online"); loadDiagram(); });
     socket.on("disconnect", () => setStatus("offline", "offline"));
     socket.on("connect_error", (err) => setStatus(`error: ${err.message}`, "error"));
