@@ -1,4 +1,5 @@
-"""Output-binding actions -> data-plane REST calls through the official SDK (protocol.md §3.6, local-tooling §8.1).
+"""Output-binding actions -> data-plane REST calls through the official SDK (docs/protocol.md#output-actions,
+docs/protocol.md#actions-to-rest-calls).
 
 ``shared.protocol`` builds the calls exactly as the extension's collector does; this module only sends them
 with ``azure-messaging-webpubsubservice``: ``send_to_group``/``send_to_all`` (``text/plain``, ``filter`` passed

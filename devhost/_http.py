@@ -1,5 +1,6 @@
 """HTTP triggers at ``/<routePrefix>/<route>``: ``func.HttpRequest`` in, ``func.HttpResponse`` (or str) out,
-with the ``socketionegotiation`` input binding and the ``socketio`` output binding (protocol.md §3.5, §3.6)."""
+with the ``socketionegotiation`` input binding and the ``socketio`` output binding (docs/protocol.md#negotiation,
+docs/protocol.md#output-actions)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Mirrors ``azure_functions_runtime/loader.py`` (``index_function_app``) and ``functions.py``
 (``Registry.add_indexed_function``): import the module, find exactly one ``FunctionRegister`` among its
 globals, call ``get_functions()`` once, then check every function's parameters against its bindings with
-the worker's messages (reference functions.md §1.3, §1.8). Only the public azure.functions model is used:
+the worker's messages (docs/protocol.md#worker-indexing-and-checks). Only the public azure.functions model is used:
 ``Function.get_user_function()``, ``get_function_name()`` and ``get_raw_bindings()`` (the JSON the worker
 hands to the host), so any app works, whatever library produced it.
 """

@@ -1,4 +1,5 @@
-"""``/runtime/webhooks/socketio``: the Socket.IO extension's dispatcher (protocol.md §2.2–§2.9, §3.3, §3.4).
+"""``/runtime/webhooks/socketio``: the Socket.IO extension's dispatcher (docs/protocol.md#abuse-protection,
+docs/protocol.md#dispatch-order, docs/protocol.md#trigger-payloads, docs/protocol.md#return-values).
 
 Order and codes as the extension: OPTIONS/GET abuse protection (200 + ``WebHook-Allowed-Origin`` or 400);
 missing CloudEvents headers 400; no function for (hub, namespace, system|user, event), compared
@@ -7,7 +8,7 @@ case-insensitively, 404; bad signature or foreign origin 401; a method other tha
 Our choices where the extension would hang or is silent (docs/devhost.md, "Fidelity"): the response is sent
 after the function and its output actions completed (the extension awaits the execution too); a connect or
 acked event whose function fails or times out gets ``500`` with the error text, where the real extension
-may wait until the service gives up (protocol.md §3.4 risk); other events answer ``200`` whatever the
+may wait until the service gives up (docs/protocol.md#return-values); other events answer ``200`` whatever the
 function did, as the extension ignores their result.
 """
 

@@ -1,4 +1,5 @@
-"""Access tokens: client tokens (Engine.IO handshake, protocol.md §5.1) and REST bearer tokens (§4.1)."""
+"""Access tokens: client tokens (Engine.IO handshake, docs/protocol.md#client-connections) and REST bearer tokens
+(docs/protocol.md#rest-authentication)."""
 
 from __future__ import annotations
 
@@ -88,7 +89,8 @@ def validate_client_token(token: str, keys: Sequence[str], hub: str, bases: Iter
 
 
 def validate_rest_token(token: str, keys: Sequence[str], bases: Iterable[str], path: str) -> dict[str, Any]:
-    """Claims of a valid REST token whose ``aud`` is this request URL. Lenient as open-questions §4 advises: the
+    """Claims of a valid REST token whose ``aud`` is this request URL. Lenient as docs/protocol.md#rest-authentication
+    advises: the
     query string and percent-encoding are ignored; scheme, host, port and path must match."""
     claims = _decode(token, keys)
     accepted = {b.lower() for b in bases}
@@ -110,7 +112,8 @@ def make_client_token(
     groups: Sequence[str] = (),
     minutes: int = 60,
 ) -> str:
-    """A client token as ``:generateToken`` returns it (HS256, aud = client URL, §3.5 claim set)."""
+    """A client token as ``:generateToken`` returns it (HS256, aud = client URL, docs/protocol.md#negotiation claim
+    set)."""
     now = int(time.time())
     claims: dict[str, Any] = {
         "aud": endpoint.rstrip("/") + CLIENT_PATH.format(hub=hub),
@@ -134,7 +137,8 @@ _DOTNET_NAMES = {
 
 
 def claims_as_lists(claims: dict[str, Any], naming: str = "jwt") -> dict[str, list[str]]:
-    """JWT claims as the connect body carries them: ``{name: [str, ...]}`` (open-questions Q3); ``dotnet`` naming
+    """JWT claims as the connect body carries them: ``{name: [str, ...]}`` (docs/protocol.md#connect-request-contents);
+    ``dotnet`` naming
     renames ``sub``/``role`` like .NET's default inbound claim mapping."""
     out: dict[str, list[str]] = {}
     for raw_name, value in claims.items():

@@ -16,7 +16,7 @@ DEV_SECONDARY_KEY = "c2lvbGVzcy1sb2NhbC1kZXYtc2Vjb25kYXJ5LWtleQ=="
 DEFAULT_URL_TEMPLATE = "http://localhost:7071/runtime/webhooks/socketio"
 SYSTEM_EVENTS = ("connect", "connected", "disconnected")
 FAILURE_POLICIES = ("close_connection", "disconnect_socket", "ignore")
-# REST hub name pattern (protocol.md §1.1).
+# REST hub name pattern (docs/protocol.md#hubs-sockets-and-namespaces).
 HUB_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_`,.\[\]]{0,127}$")
 
 
@@ -26,7 +26,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class HubSettings:
-    """One hub's event handler settings (protocol.md §2.1, open-questions Q11)."""
+    """One hub's event handler settings (docs/protocol.md#event-handler-settings,
+    docs/protocol.md#system-event-configuration)."""
 
     name: str
     url_template: str | None = DEFAULT_URL_TEMPLATE
@@ -55,7 +56,8 @@ class HubSettings:
 class EmulatorConfig:
     host: str = "127.0.0.1"
     port: int = 8080
-    # The host the Functions side writes in its connection string; also WebHook-Request-Origin (§2.2, §2.4).
+    # The host the Functions side writes in its connection string; also WebHook-Request-Origin
+    # (docs/protocol.md#abuse-protection, docs/protocol.md#signatures).
     endpoint_host: str = "localhost"
     scheme: str = "http"
     primary_key: str = DEV_PRIMARY_KEY
@@ -69,7 +71,8 @@ class EmulatorConfig:
     validation_ttl: float = 60.0
     user_event_failure: str = "close_connection"
     # Claim names in the connect body: "jwt" keeps them (sub, role, ...); "dotnet" maps sub/role to the .NET claim
-    # type URIs the official generic emulator produces (open-questions Q3(a): the real service is unknown).
+    # type URIs the official generic emulator produces (docs/protocol.md#connect-request-contents: the real service is
+    # unknown).
     claims_naming: str = "jwt"
     ping_interval: float = 25.0
     ping_timeout: float = 20.0
@@ -170,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--user-event-failure",
         choices=FAILURE_POLICIES,
-        help="what a failed user-event webhook does (default close_connection, open-questions Q2)",
+        help="what a failed user-event webhook does (default close_connection, docs/protocol.md#failed-user-events)",
     )
     p.add_argument("--ping-interval", type=float, help="Engine.IO ping interval in seconds (default 25)")
     p.add_argument("--ping-timeout", type=float, help="Engine.IO ping timeout in seconds (default 20)")

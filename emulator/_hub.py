@@ -1,5 +1,6 @@
 """One hub: Engine.IO transport (python-engineio), Socket.IO packets (python-socketio's packet module), the
-socket/room state as Web PubSub groups (protocol.md §1.2), and the upstream calls each packet causes (§2, §8)."""
+socket/room state as Web PubSub groups (docs/protocol.md#group-names), and the upstream calls each packet causes
+(docs/protocol.md#webhooks, docs/protocol.md#unknowns-and-our-choices)."""
 
 from __future__ import annotations
 
@@ -120,7 +121,7 @@ class Hub:
         self.user_groups: dict[str, set[str]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         # async_handlers=False: "message" only enqueues, so packets keep their order; the per-connection worker
-        # does the slow part (one webhook in flight per connection, FIFO; open-questions Q2).
+        # does the slow part (one webhook in flight per connection, FIFO; docs/protocol.md#failed-user-events).
         self.eio = _EngineServer(
             async_mode="asgi",
             cors_allowed_origins="*",
@@ -244,7 +245,8 @@ class Hub:
         elif pkt.packet_type == sio_packet.EVENT:
             await self._user_event(conn, pkt, data)
         else:
-            # ACK: server-to-client acks do not exist in serverless (§6); CONNECT_ERROR is server-only.
+            # ACK: server-to-client acks do not exist in serverless (docs/protocol.md#limits-of-serverless-mode);
+            # CONNECT_ERROR is server-only.
             log.info("hub %s: ignored %s packet from %s", self.name, _PACKET_NAMES[pkt.packet_type], conn.connection_id)
 
     async def _refuse_binary(self, conn: Connection, namespace: str) -> None:
@@ -289,10 +291,12 @@ class Hub:
                 )
                 return
             if result.body.strip():
-                log.warning("hub %s: ignoring the connect response body (open-questions Q6)", self.name)
+                log.warning(
+                    "hub %s: ignoring the connect response body (docs/protocol.md#connect-response-body)", self.name
+                )
         if conn.closed:
             # accepted, but the connection went away meanwhile: an accepted socket always gets its
-            # ``disconnected`` (D-CE: "always triggered ... if the connect event returns 2xx")
+            # ``disconnected`` (generic Web PubSub: always after a 2xx connect; docs/protocol.md#refused-connect)
             if self.settings.wants_system_event("disconnected") and self.settings.wants_system_event("connect"):
                 reason = json.dumps({"reason": conn.close_reason or "transport close"}).encode()
                 self._notify(conn, sock, "disconnected", reason)
@@ -449,7 +453,8 @@ class Hub:
         """Send one Socket.IO packet (parsed; ``text`` lacks the Engine.IO ``4``) to connections.
 
         A DISCONNECT tears the targeted sockets
-        down (open-questions Q5): ``41[ns,]`` without payload goes to the client, groups are left,
+        down (docs/protocol.md#disconnects-through-rest): ``41[ns,]`` without payload goes to the client, groups are
+        left,
         ``disconnected`` fires; ``{"close":true}`` closes the Engine.IO connection too."""
         count = 0
         if pkt.packet_type == sio_packet.DISCONNECT:

@@ -1,8 +1,8 @@
-"""OData filters over connections (protocol.md §4.5, D-ODATA), parsed with lark.
+"""OData filters over connections (docs/protocol.md#odata-filters), parsed with lark.
 
 Identifiers: ``connectionId``, ``userId``, ``groups``. Precedence: ``not`` > comparisons > ``and`` > ``or``, so
 ``'a' in groups or 'b' in groups and not ('c' in groups)`` is *a OR (b AND NOT c)*, as the extension's
-unparenthesised filters need (§3.6).
+unparenthesised filters need (docs/protocol.md#output-actions).
 """
 
 from __future__ import annotations
@@ -203,7 +203,8 @@ def _describe(exc: UnexpectedInput, text: str) -> str:
 
 
 def compile_filter(text: str | None) -> Callable[[Subject], bool] | None:
-    """A predicate for ``text``, or None when the filter is empty (= no filter, §3.6). Raises FilterError."""
+    """A predicate for ``text``, or None when the filter is empty (= no filter, docs/protocol.md#output-actions). Raises
+    FilterError."""
     if text is None or not text.strip():
         return None
     try:

@@ -1,4 +1,5 @@
-"""Data-plane REST API (protocol.md §4, local-tooling §8.1): what ``azure-messaging-webpubsubservice`` sends."""
+"""Data-plane REST API (docs/protocol.md#rest-api, docs/protocol.md#actions-to-rest-calls): what
+``azure-messaging-webpubsubservice`` sends."""
 
 from __future__ import annotations
 
@@ -172,7 +173,8 @@ class RestApi:
                 raise RestError(
                     501,
                     "NotImplemented",
-                    ":invoke (server-to-client acks) is not available in serverless mode (open-questions Q10).",
+                    ":invoke (server-to-client acks) is not available in serverless mode "
+                    "(docs/protocol.md#api-versions-and-invoke).",
                 )
             case ["groups", group], "HEAD":
                 return (200 if hub.in_group(group) else 404), None, None

@@ -1,4 +1,5 @@
-"""Webhook calls to the event handler (protocol.md §2): abuse protection, CloudEvents headers, signatures, timeouts."""
+"""Webhook calls to the event handler (docs/protocol.md#webhooks): abuse protection, CloudEvents headers, signatures,
+timeouts."""
 
 from __future__ import annotations
 
@@ -126,7 +127,8 @@ class Upstream:
             return response.status, text, response.headers.get("WebHook-Allowed-Origin", "")
 
     async def _validate(self, url: str) -> str | None:
-        """Abuse-protection handshake (§2.2, open-questions (d)): OPTIONS, then GET if OPTIONS is 404/405; needs a
+        """Abuse-protection handshake (docs/protocol.md#abuse-protection, docs/protocol.md#timeouts-and-retries):
+        OPTIONS, then GET if OPTIONS is 404/405; needs a
         2xx and ``WebHook-Allowed-Origin`` of ``*`` or our origin. A success is reused for ``validation_ttl``;
         a failure backs off from 1 s, doubling up to 60 s. Returns an error sentence or None."""
         state = self._validations.setdefault(url, _Validation())

@@ -1,6 +1,6 @@
 """The whiteboard's data model: validation of what clients send, and shapes as table entities (pure, stdlib).
 
-A shape is ``{"kind", "color", "width", "data"}`` (functions.md §6.1): ``data`` is ``[x1, y1, x2, y2]`` for
+A shape is ``{"kind", "color", "width", "data"}`` (the original sample's model): ``data`` is ``[x1, y1, x2, y2]`` for
 line/rect/ellipse, ``[cx, cy, r]`` for circle, ``[x0, y0, x1, y1, ...]`` for polyline. A table property holds at
 most 64 KiB and an entity 1 MiB, so ``data`` is stored as JSON split over properties ``d0``, ``d1``, ... of
 ``CHUNK`` characters; ``MAX_POINTS`` keeps the whole entity far below 1 MiB (docs/whiteboard.md "Limits").

@@ -1,7 +1,8 @@
 """Hub ``chat``: negotiate over HTTP, sign-in required on connect, rooms, messages with acks, typing.
 
 Identity: the negotiate ``userId`` becomes the token's ``sub`` claim, and ``connect`` refuses sockets without
-it. Events do not carry the user id to Python (protocol.md §3.3), so the client sends its display name with
+it. Events do not carry the user id to Python (docs/protocol.md#trigger-payloads), so the client sends its display name
+with
 ``join``/``leave``/``chat message``/``typing`` and messages carry that name. The name is what the client says,
 checked only for shape; what the server guarantees is that every socket belongs to a signed-in user.
 """

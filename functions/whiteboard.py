@@ -1,6 +1,6 @@
 """Hub ``whiteboard``: the collaborative whiteboard sample, serverless (docs/whiteboard.md).
 
-The events of Azure-Samples/socket.io-webapp-integration (functions.md §6), each client emit carrying one
+The events of Azure-Samples/socket.io-webapp-integration (docs/whiteboard.md), each client emit carrying one
 array argument. Shapes live in Azure Tables (one row per shape), the background image in Blob Storage, the
 user count in ``shared.presence``; no state in memory, so any instance can serve any event.
 

@@ -21,7 +21,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 TRIGGER_ARG = "sio"
 OUTPUT_ARG = "out"
 
-# Event names the extension treats as system events (matched case-insensitively, protocol.md §3.2), plus
+# Event names the extension treats as system events (matched case-insensitively, docs/protocol.md#trigger-binding), plus
 # python-socketio's "disconnect" spelling.
 _SYSTEM = {"connect": "connect", "connected": "connected", "disconnect": "disconnected", "disconnected": "disconnected"}
 # socket.io names a client cannot emit, or that serverless mode never delivers.
@@ -35,7 +35,8 @@ _NEVER_DELIVERED = {
 
 def _make_wrapper(spec: HandlerSpec, replaceable: bool = False) -> Callable[..., Any]:
     # Parameter names must equal the binding names exactly, with `str` / `func.Out[str]` / `str` annotations
-    # (functions.md §1.8). The annotations are set as real objects so typing.get_type_hints sees types.
+    # (docs/protocol.md#worker-indexing-and-checks). The annotations are set as real objects so typing.get_type_hints
+    # sees types.
     wrapper: Callable[..., Any]
     if replaceable:
         # A tracked blueprint's default connect/disconnect: the app may swap in a sync or async handler later.

@@ -1,4 +1,5 @@
-"""Typed view of the ``connect`` trigger JSON (protocol.md §3.3): claims, query, headers, certificates."""
+"""Typed view of the ``connect`` trigger JSON (docs/protocol.md#trigger-payloads): claims, query, headers,
+certificates."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ NAME_IDENTIFIER_CLAIM = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/n
 
 
 class TriggerDataError(ValueError):
-    """The trigger JSON does not have the shape protocol.md §3.3 describes."""
+    """The trigger JSON does not have the shape docs/protocol.md#trigger-payloads describes."""
 
 
 def _values_of(name: str, raw: Any, where: str) -> list[str]:
@@ -108,7 +109,8 @@ def _certificates(raw: Any) -> tuple[ClientCertificate, ...]:
     for item in raw:
         if not isinstance(item, Mapping):
             raise TriggerDataError(f"each client certificate must be a JSON object, got {type(item).__name__}.")
-        # D-BIND shows `thumbprint`; Newtonsoft without a [DataMember] name writes `Thumbprint` (protocol.md §3.3).
+        # The binding reference shows `thumbprint`; Newtonsoft without a [DataMember] name writes `Thumbprint`
+        # (docs/protocol.md#trigger-payloads).
         thumbprint = item.get("thumbprint", item.get("Thumbprint")) or ""
         content = item.get("content", item.get("Content"))
         certificates.append(ClientCertificate(str(thumbprint), None if content is None else str(content)))

@@ -39,7 +39,7 @@ var appSettings = {
   AzureWebJobsStorage__blobServiceUri: storageBlobEndpoint
   AzureWebJobsStorage__queueServiceUri: storageQueueEndpoint
   AzureWebJobsStorage__tableServiceUri: storageTableEndpoint
-  // The Socket.IO extension's default connection, identity-based (protocol.md §3.1).
+  // The Socket.IO extension's default connection, identity-based (docs/protocol.md#extension-settings).
   WebPubSubForSocketIOConnectionString__endpoint: 'https://${webPubSubHostName}'
   WebPubSubForSocketIOConnectionString__credential: 'managedidentity'
   WebPubSubForSocketIOConnectionString__clientId: identityClientId

@@ -87,8 +87,10 @@ def activate(invocation: Invocation) -> Iterator[Invocation]:
 def build_environ(request: ConnectRequest, namespace: str) -> dict[str, Any]:
     """A WSGI-style ``environ`` for the client's Engine.IO connect request (what python-socketio passes).
 
-    ``QUERY_STRING`` and ``HTTP_*`` come from the query and headers the service forwards (protocol.md §3.3; the
-    emulator drops ``access_token`` and ``Authorization`` as open-questions Q3 recommends, the real service's
+    ``QUERY_STRING`` and ``HTTP_*`` come from the query and headers the service forwards
+    (docs/protocol.md#trigger-payloads; the
+    emulator drops ``access_token`` and ``Authorization`` as docs/protocol.md#connect-request-contents recommends, the
+    real service's
     choice is unknown); ``sioless.*`` keys add what serverless knows besides.
     """
     pairs = [(name, value) for name in request.query for value in request.query.get_all(name)]
@@ -124,8 +126,9 @@ def claims_dict(request: ConnectRequest) -> dict[str, Any]:
 def auth_of(request: ConnectRequest) -> dict[str, Any] | None:
     """What a python-socketio ``connect(sid, environ, auth)`` handler gets as ``auth``.
 
-    The service does not forward the Socket.IO CONNECT packet's auth payload (protocol.md §2.5,
-    open-questions Q3), so ``auth`` is the connection token's claims (from negotiate: ``sub`` is the
+    The service does not forward the Socket.IO CONNECT packet's auth payload (docs/protocol.md#connect,
+    docs/protocol.md#connect-request-contents), so ``auth`` is the connection token's claims (from negotiate: ``sub`` is
+    the
     negotiated ``userId``), or None when the token had none.
     """
     claims = claims_dict(request)

@@ -71,7 +71,7 @@ def _named_like(wrapper: Callable[..., Any], handler: Callable[..., Any]) -> Non
 
 def _ack(result: Any) -> Any:
     # python-socketio acks a None (or empty tuple) result with no arguments; the extension drops an empty ack
-    # list (protocol.md §2.8), so the facade acks with one null argument instead (docs/migration.md).
+    # list (docs/protocol.md#user-events), so the facade acks with one null argument instead (docs/migration.md).
     if result is None or result == ():
         return (None,)
     return result
@@ -136,7 +136,7 @@ def disconnect_wrapper(server: _Host, handler: Callable[..., Any]) -> Callable[.
     with_reason = variadic or len(positional) >= 2
 
     def arguments(socket: Socket, reason: str) -> tuple[Any, ...]:
-        # The service sends an empty reason for a normal close (protocol.md §2.7).
+        # The service sends an empty reason for a normal close (docs/protocol.md#disconnected).
         return (socket.sid, reason or Reason.CLIENT_DISCONNECT) if with_reason else (socket.sid,)
 
     wrapper: Callable[..., Any]

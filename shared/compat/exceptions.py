@@ -32,7 +32,8 @@ class ConnectionRefusedError(ConnectionError):  # noqa: A001
     """Raise from a connect handler to refuse the connection (the builtin ``ConnectionRefusedError`` works too).
 
     ``ConnectionRefusedError(message, data)`` keeps python-socketio's ``error_args``, but serverless mode answers
-    the service with a status code only (protocol.md §3.4): the client's ``connect_error`` does not carry them.
+    the service with a status code only (docs/protocol.md#return-values): the client's ``connect_error`` does not carry
+    them.
     """
 
     def __init__(self, *args: Any) -> None:

@@ -1,8 +1,10 @@
 """Wire-protocol helpers of Web PubSub for Socket.IO (serverless), shared by the library and the offline stack.
 
-Everything here is pure, standard-library only, and pinned to ``reference/protocol.md`` by contract tests:
-group names (§1.2), Socket.IO packet text (§2.8, §3.6), connection strings (§3.1), webhook signatures (§2.4)
-and the mapping of output actions to data-plane REST calls (§3.6).
+Everything here is pure, standard-library only, and pinned to the facts of docs/protocol.md by contract tests:
+group names (docs/protocol.md#group-names), Socket.IO packet text (docs/protocol.md#user-events,
+docs/protocol.md#output-actions), connection strings (docs/protocol.md#extension-settings), webhook signatures
+(docs/protocol.md#signatures)
+and the mapping of output actions to data-plane REST calls (docs/protocol.md#output-actions).
 """
 
 from __future__ import annotations

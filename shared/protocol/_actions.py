@@ -1,4 +1,5 @@
-"""Output-binding actions -> data-plane REST calls, exactly as the extension's collector does (protocol.md §3.6).
+"""Output-binding actions -> data-plane REST calls, exactly as the extension's collector does
+(docs/protocol.md#output-actions).
 
 One action may become one REST call. The filters are built the extension's way, without parentheses
 around the ``or`` part: ``'g1' in groups or 'g2' in groups and not ('x' in groups)`` means
@@ -181,7 +182,7 @@ def parse_actions(value: str | bytes | Mapping[str, Any] | Sequence[Any]) -> lis
 
 
 def action_to_rest_calls(action: Mapping[str, Any]) -> list[RestCall]:
-    """The REST calls the extension makes for one action (protocol.md §3.6 table and test strings)."""
+    """The REST calls the extension makes for one action (docs/protocol.md#output-actions table and test strings)."""
     name = normalize_action_name(action)
     namespace = action.get("namespace") or "/"
     if not isinstance(namespace, str) or not namespace.startswith("/"):

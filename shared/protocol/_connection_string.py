@@ -1,4 +1,5 @@
-"""Connection strings ``Endpoint=...;AccessKey=...;Port=...;Version=1.0;`` parsed as the extension does (§3.1)."""
+"""Connection strings ``Endpoint=...;AccessKey=...;Port=...;Version=1.0;`` parsed as the extension does
+(docs/protocol.md#extension-settings)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ class ConnectionString:
 
     @property
     def host(self) -> str:
-        """The endpoint host without port: what ``WebHook-Request-Origin`` must equal (§2.2)."""
+        """The endpoint host without port: what ``WebHook-Request-Origin`` must equal
+        (docs/protocol.md#abuse-protection)."""
         return urlsplit(self.endpoint).hostname or ""
 
     @classmethod

@@ -1,4 +1,4 @@
-"""Namespace/room <-> Web PubSub group names (protocol.md §1.2): ``0~b64url(ns)~b64url(room)``."""
+"""Namespace/room <-> Web PubSub group names (docs/protocol.md#group-names): ``0~b64url(ns)~b64url(room)``."""
 
 from __future__ import annotations
 

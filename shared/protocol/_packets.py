@@ -1,4 +1,5 @@
-"""Socket.IO packet text as the extension writes and reads it (protocol.md §2.8, §3.6, §5.3).
+"""Socket.IO packet text as the extension writes and reads it (docs/protocol.md#user-events,
+docs/protocol.md#output-actions, docs/protocol.md#packet-format).
 
 Writing: ``42[/ns,]["event",...]`` for emits, ``43[/ns,]<id>[...]`` for acks, ``41[/ns,][{"close":true}]`` for
 disconnects. Reading: the user-event webhook body, one Engine.IO packet whose first character is dropped.
@@ -28,7 +29,7 @@ def namespace_prefix(namespace: str) -> str:
 
 
 def encode_event(namespace: str, event: str, parameters: list[Any] | tuple[Any, ...] | None = None) -> str:
-    """``enc(ns, event, params)`` of protocol.md §3.6, e.g. ``42/ns,["event",1,"abc"]``."""
+    """``enc(ns, event, params)`` of docs/protocol.md#output-actions, e.g. ``42/ns,["event",1,"abc"]``."""
     return f"42{namespace_prefix(namespace)}{_dumps([event, *(parameters or [])])}"
 
 
@@ -53,7 +54,7 @@ class EventPacket:
 
 
 def parse_event_payload(payload: str) -> EventPacket:
-    """Parse a user-event body the way the extension does (X-EIO, X-SIO).
+    """Parse a user-event body the way the extension does (docs/protocol.md#user-events).
 
     The first character (the Engine.IO type, ``4``) is dropped unchecked; ``b`` (binary) is refused; the
     Socket.IO type must be ``2`` (EVENT); the namespace runs from a leading ``/`` to ``,``; the ack id is the

@@ -1,4 +1,4 @@
-"""Webhook signatures (protocol.md §2.4): ``sha256=hex(HMAC_SHA256(accessKey, connectionId))`` per key."""
+"""Webhook signatures (docs/protocol.md#signatures): ``sha256=hex(HMAC_SHA256(accessKey, connectionId))`` per key."""
 
 from __future__ import annotations
 

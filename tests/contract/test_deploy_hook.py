@@ -1,4 +1,5 @@
-"""The azd post-deploy hook wires both hubs to the function's webhook (functions.md §5.3, protocol.md §2.1).
+"""The azd post-deploy hook wires both hubs to the function's webhook (docs/deploy.md,
+docs/protocol.md#event-handler-settings).
 
 ``scripts/postdeploy.sh`` runs for real (bash) against stand-in ``az``/``azd`` executables placed first on PATH
 (tests/fixtures/deploy_fakes.py); their recorded calls are what Azure would have been asked to do.
@@ -23,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 HOOK_SH = ROOT / "scripts" / "postdeploy.sh"
 HOOK_PS1 = ROOT / "scripts" / "postdeploy.ps1"
 KEY = "s3cr3t-socketio-key"
-# protocol.md §2.1: <Function_App_Endpoint>/runtime/webhooks/socketio?code=<socketio_extension system key>
+# docs/protocol.md#event-handler-settings: <Function_App_Endpoint>/runtime/webhooks/socketio?code=<socketio_extension
+# system key>
 WEBHOOK = "https://func-abc123.azurewebsites.net/runtime/webhooks/socketio?code=" + KEY
 SYSTEM_EVENTS = {"connect", "connected", "disconnected"}
 
@@ -293,7 +295,8 @@ def registered_socketio_events() -> dict[str, set[str]]:
 
 
 def test_every_hub_the_app_serves_is_wired_with_exactly_its_system_events() -> None:
-    # protocol.md §2.1: a configured system event without a function gets 404, and a 404 on connect rejects
+    # docs/protocol.md#event-handler-settings: a configured system event without a function gets 404, and a 404 on
+    # connect rejects
     # every socket; an unconfigured one is never delivered. So the hook's list must equal the code's.
     code = registered_socketio_events()
     wired = sh_hubs()

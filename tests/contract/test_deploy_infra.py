@@ -1,7 +1,8 @@
 """azd's files (azure.yaml, infra/) checked offline: they parse, name the right things and hold no secrets.
 
 No Bicep compiler here, so the Bicep is read as text (tests/fixtures/deploy_scan.py): module wiring, params,
-outputs, the resources the design needs (functions.md §5, protocol.md §2.1, peers.md §2b).
+outputs, the resources the design needs (docs/deploy.md,
+docs/protocol.md#event-handler-settings, docs/protocol.md#limits-of-serverless-mode).
 """
 
 from __future__ import annotations
@@ -79,7 +80,8 @@ def test_the_function_app_is_tagged_with_the_azd_service_name() -> None:
     assert bicep_modules(bicep(MAIN))["api"][1].count("serviceName") == 1
 
 
-# --- the Socket.IO extension reaches the deployed host (functions.md §3.1 option B) ---------------------------
+# --- the Socket.IO extension reaches the deployed host (docs/protocol.md#extension-settings)
+# ---------------------------
 
 
 def test_extension_build_path_is_explicit_and_consistent() -> None:
@@ -169,7 +171,7 @@ def test_web_pubsub_is_socketio_serverless_and_key_less() -> None:
 
 
 def test_function_app_is_not_on_flex_consumption() -> None:
-    # peers.md §2b / protocol.md I-877: the extension 1.0.0 throws on every webhook on Flex Consumption.
+    # docs/protocol.md#limits-of-serverless-mode: the extension 1.0.0 throws on every webhook on Flex Consumption.
     text = bicep(API) + bicep(MAIN)
     for flex in ("FlexConsumption", "'FC1'", "functionAppConfig", "'Y1'", "'Dynamic'"):
         assert flex not in text, f"{flex}: the hosting plan choice is Linux Dedicated (see infra/app/api.bicep)"

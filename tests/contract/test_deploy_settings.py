@@ -4,7 +4,7 @@ The code is scanned, not listed: ``os.environ``/``os.getenv`` reads in ``functio
 ``shared/``, every binding ``connection=`` name, plus the settings the Functions host and the Socket.IO
 extension read themselves. A setting counts as set when Bicep sets it or its identity-based form
 (``NAME__endpoint``, ``NAME__blobServiceUri``, ... with ``__credential``), which is how the Functions host and
-the extension take connections (protocol.md §3.1, functions.md §5.2).
+the extension take connections (docs/protocol.md#extension-settings, docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ CODE_PATHS = ["function_app.py", "functions", "shared"]
 # Read by the Functions host and the Socket.IO extension whatever the Python code does.
 HOST_AND_EXTENSION = {
     "AzureWebJobsStorage": "the Functions host's storage (keys, locks); the extension's webhook needs it",
-    "WebPubSubForSocketIOConnectionString": "the extension's default connection (protocol.md §3.1)",
+    "WebPubSubForSocketIOConnectionString": "the extension's default connection (docs/protocol.md#extension-settings)",
     "APPLICATIONINSIGHTS_CONNECTION_STRING": "the host's telemetry",
 }
 # Provided by App Service on every instance: Bicep must not set them. Add one only with the platform doc's word.

@@ -1,6 +1,8 @@
-"""Output actions -> the REST calls of protocol.md §3.6, recorded by a plain HTTP server posing as the service.
+"""Output actions -> the REST calls of docs/protocol.md#output-actions, recorded by a plain HTTP server posing as the
+service.
 
-The expected strings are §3.6's concrete test strings (X-T-COLL) and local-tooling §8.1's recorded requests;
+The expected strings are the extension's own test strings and the official client's recorded requests
+(docs/protocol.md#actions-to-rest-calls);
 each request's JWT is checked (HS256 with the AccessKey's UTF-8 bytes, aud = the full request URL, exp).
 """
 
@@ -66,7 +68,7 @@ async def test_send_to_rooms_one_room() -> None:
     assert (call.method, call.path) == ("POST", "/api/hubs/chat/groups/0~L25z~cm0/:send")
     assert call.body == b'42/ns,["event","abc"]'
     assert call.headers["content-type"] == "text/plain"
-    # The extension passes an empty filter (§3.6): sent as `filter=`.
+    # The extension passes an empty filter (docs/protocol.md#output-actions): sent as `filter=`.
     assert query(call)["filter"] == [""]
 
 
@@ -192,7 +194,8 @@ def test_quote_sanity() -> None:
 
 async def test_output_value_as_list_and_as_dict() -> None:
     async with recording_service() as service, devhost_client(service.connection_string) as (_, client):
-        # `join` sets a Python list of two actions, `say` a dict (functions.md §1.8: dict/list go out as JSON).
+        # `join` sets a Python list of two actions, `say` a dict (docs/protocol.md#worker-indexing-and-checks: dict/list
+        # go out as JSON).
         response = await client.post(URL, headers=event_headers("join"), content=b'421["join","rm"]')
         assert response.text == '431["rm"]'
         response = await client.post(URL, headers=event_headers("say"), content=b'422["say","rm","hi"]')

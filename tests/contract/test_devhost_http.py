@@ -1,4 +1,4 @@
-"""HTTP triggers and the socketionegotiation binding (protocol.md §3.5) on the raw fixture app."""
+"""HTTP triggers and the socketionegotiation binding (docs/protocol.md#negotiation) on the raw fixture app."""
 
 from __future__ import annotations
 

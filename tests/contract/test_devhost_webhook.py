@@ -1,7 +1,10 @@
-"""The dev host's /runtime/webhooks/socketio against protocol.md §2 and §3.3/§3.4, request by request.
+"""The dev host's /runtime/webhooks/socketio against docs/protocol.md#webhooks, docs/protocol.md#trigger-payloads,
+docs/protocol.md#return-values, request by request.
 
-Requests are written from the reference (§2.2–§2.8), with §2.4's signature test vector; the expected
-statuses and bodies are those of §2.9 and §3.4. The app is a raw azure.functions fixture (no sioless library).
+Requests are written from the reference (docs/protocol.md#webhooks), with the signature test
+vector; the expected
+statuses and bodies are those of docs/protocol.md#dispatch-order and docs/protocol.md#return-values. The app is a raw
+azure.functions fixture (no sioless library).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import pytest
 
 from tests.fixtures.devhost_support import KEY, devhost_client
 
-# protocol.md §2.4 test vector (X-T-DISP).
+# docs/protocol.md#signatures test vector (from the extension's tests).
 CONNECTION_ID = "0f9c97a2f0bf4706afe87a14e0797b11"
 SIGNATURE = "sha256=7767effcb3946f3e1de039df4b986ef02c110b1469d02c0a06f41b3b727ab561"
 CONN = f"Endpoint=http://localhost;Port=8080;AccessKey={KEY};Version=1.0;"
@@ -52,7 +55,8 @@ def headers(event: str, *, kind: str = "sys", namespace: str = "/", **extra: str
 CONNECT_BODY = {"claims": {"sub": ["u1"]}, "query": {}, "headers": {}, "subprotocols": [], "clientCertificates": []}
 
 
-# -- §2.2 abuse protection ---------------------------------------------------------------------------
+# -- docs/protocol.md#abuse-protection abuse protection
+# ---------------------------------------------------------------------------
 @pytest.mark.parametrize("method", ["OPTIONS", "GET"])
 async def test_abuse_protection_allows_the_endpoint_host(client: httpx.AsyncClient, method: str) -> None:
     response = await client.request(method, URL, headers={"WebHook-Request-Origin": "localhost"})
@@ -73,7 +77,8 @@ async def test_abuse_protection_refuses_other_origins(client: httpx.AsyncClient,
     assert "WebHook-Allowed-Origin" not in response.headers
 
 
-# -- §2.9 order: headers 400, lookup 404, signature 401, method 400 -------------------------------------
+# -- docs/protocol.md#dispatch-order order: headers 400, lookup 404, signature 401, method 400
+# -------------------------------------
 @pytest.mark.parametrize(
     "header",
     ["ce-connectionId", "ce-hub", "ce-type", "ce-eventName", "WebHook-Request-Origin", "ce-namespace", "ce-socketId"],
@@ -136,7 +141,8 @@ async def test_method_other_than_post_is_400(client: httpx.AsyncClient) -> None:
 @pytest.mark.parametrize(
     ("method", "change", "status"),
     [
-        # each request fails several checks at once: the first failing check of §2.9 decides the status
+        # each request fails several checks at once: the first failing check of docs/protocol.md#dispatch-order decides
+        # the status
         ("POST", {"ce-socketId": "", "ce-hub": "other", "ce-signature": "sha256=bad"}, 400),
         ("DELETE", {"ce-hub": "other", "ce-signature": "sha256=bad"}, 404),
         ("DELETE", {"ce-signature": "sha256=bad"}, 401),
@@ -150,7 +156,8 @@ async def test_checks_run_in_the_order_of_section_2_9(
     assert response.status_code == status
 
 
-# -- §2.5 / §3.4 connect ----------------------------------------------------------------------------
+# -- docs/protocol.md#connect, docs/protocol.md#return-values connect
+# ----------------------------------------------------------------------------
 async def test_connect_accepts_with_empty_body(client: httpx.AsyncClient) -> None:
     response = await client.post(URL, headers=headers("connect"), content=json.dumps(CONNECT_BODY))
     assert response.status_code == 200
@@ -176,7 +183,8 @@ async def test_connect_body_needs_all_five_keys(client: httpx.AsyncClient) -> No
     assert "subprotocols" in response.text
 
 
-# -- §2.8 / §3.4 user events -------------------------------------------------------------------------
+# -- docs/protocol.md#user-events, docs/protocol.md#return-values user events
+# -------------------------------------------------------------------------
 def user(event: str, payload: str, namespace: str = "/", **extra: str) -> dict:
     return {"headers": headers(event, kind="user", namespace=namespace, **extra), "content": payload.encode()}
 
@@ -188,7 +196,7 @@ async def test_acked_event_returns_the_eio_ack(client: httpx.AsyncClient) -> Non
     assert response.text.startswith("4313[")
     ack = json.loads(response.text[4:].lstrip("0123456789"))
     assert ack[0]["echo"] == ["hello", 1]
-    # §3.3: the user-event trigger JSON, exactly these keys.
+    # docs/protocol.md#trigger-payloads: the user-event trigger JSON, exactly these keys.
     assert ack[0]["trigger"] == {
         "namespace": "/",
         "socketId": "socketId",
@@ -256,7 +264,8 @@ async def test_return_value_must_be_a_json_object(client: httpx.AsyncClient) -> 
     assert response.status_code == 500
 
 
-# -- §2.6 / §2.7 connected, disconnected ------------------------------------------------------------
+# -- docs/protocol.md#connected, docs/protocol.md#disconnected connected, disconnected
+# ------------------------------------------------------------
 async def test_connected_and_disconnected_answer_200(client: httpx.AsyncClient) -> None:
     response = await client.post(URL, headers=headers("connected"), content=b"{}")
     assert (response.status_code, response.content) == (200, b"")

@@ -1,5 +1,6 @@
-"""Facts of protocol.md / open-questions the emulator is pinned to: the §2.4 signature test vector, the §2.3 header
-set, the §1.2 group vectors, the Q7 handshake values, and the REST error shape (§4.3)."""
+"""Wire facts the emulator is pinned to (docs/protocol.md): the signature test vector (#signatures), the header
+set (#cloudevents-headers), the group vectors (#group-names), the handshake values
+(#engineio-versions-and-handshake) and the REST error shape (#rest-endpoints)."""
 
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ def test_upstream_headers_of_section_2_3():
         user_id=None,
         content_type="text/plain",
     )
-    assert b"ce-userId" not in no_user  # sent iff the token had a sub (open-questions Q3)
+    assert b"ce-userId" not in no_user  # sent iff the token had a sub (docs/protocol.md#connect-request-contents)
 
 
 @pytest.mark.parametrize(
@@ -99,7 +100,8 @@ async def test_handshake_values_and_error_shape():
             opened = await http.get(f"{base}/clients/socketio/hubs/hub/?EIO=4&transport=polling&access_token={tok}")
             assert opened.text.startswith("0")
             handshake = json.loads(opened.text[1:])
-            # open-questions Q7: 25000/20000/1000000, upgrades to websocket from polling; sid = connection id (Q4)
+            # docs/protocol.md#engineio-versions-and-handshake: 25000/20000/1000000, upgrades to websocket from polling;
+            # sid = connection id (Q4)
             assert (handshake["pingInterval"], handshake["pingTimeout"], handshake["maxPayload"]) == (
                 25000,
                 20000,
@@ -109,6 +111,6 @@ async def test_handshake_values_and_error_shape():
             assert handshake["sid"] in _app.hubs["hub"].connections
             v3 = await http.get(f"{base}/clients/socketio/hubs/hub/?EIO=3&transport=polling&access_token={tok}")
             assert v3.status_code == 400  # EIO=4 only (Q7)
-            # REST errors: ErrorDetail {code, message} + x-ms-error-code (§4.3)
+            # REST errors: ErrorDetail {code, message} + x-ms-error-code (docs/protocol.md#rest-endpoints)
             error = await http.post(f"{base}/api/hubs/hub/:send")
             assert error.status_code == 401 and error.headers["x-ms-error-code"] == error.json()["code"]

@@ -1,5 +1,6 @@
 """Golden tests: the binding JSON of every chat function of the real ``function_app`` is exactly what the host
-and the Socket.IO extension expect (protocol.md §3.2, §3.5, §3.6; functions.md §1.4)."""
+and the Socket.IO extension expect (docs/protocol.md#trigger-binding, docs/protocol.md#negotiation,
+docs/protocol.md#output-actions; docs/protocol.md#generic-binding-metadata)."""
 
 from __future__ import annotations
 
@@ -108,7 +109,8 @@ def test_pages_blueprint_is_registered(functions: dict[str, dict[str, Any]]) -> 
 
 
 def test_no_function_uses_the_unread_type_key_or_parameter_names(functions: dict[str, dict[str, Any]]) -> None:
-    # parameterNames must match the argument count exactly or the binding throws (protocol.md §3.2): never emit it.
+    # parameterNames must match the argument count exactly or the binding throws (docs/protocol.md#trigger-binding):
+    # never emit it.
     for value in functions.values():
         for binding in value["bindings"]:
             assert "parameterNames" not in binding

@@ -1,6 +1,9 @@
-"""Contract: the trigger JSON of protocol.md §3.3, fed through REAL registered functions, gives exactly the
-output-binding values (§3.6 field names) and return strings (§3.4) the extension expects, and the actions map
-to the concrete REST strings listed in §3.6 (checked with ``shared.protocol.action_to_rest_calls``)."""
+"""Contract: the trigger JSON of docs/protocol.md#trigger-payloads, fed through REAL registered functions, gives exactly
+the
+output-binding values (docs/protocol.md#output-actions field names) and return strings (docs/protocol.md#return-values)
+the extension expects, and the actions map
+to the concrete REST strings listed in docs/protocol.md#output-actions (checked with
+``shared.protocol.action_to_rest_calls``)."""
 
 from __future__ import annotations
 
@@ -102,7 +105,8 @@ def invoke(ns: str, event: str, data: dict[str, Any]) -> tuple[str, list[Any]]:
 
 
 def user_event(ns: str, sid: str, event: str, *params: Any, ack_id: int | None = None) -> dict[str, Any]:
-    """§3.3 user-event JSON, with the raw payload the service sends (§2.8)."""
+    """docs/protocol.md#trigger-payloads user-event JSON, with the raw payload the service sends
+    (docs/protocol.md#user-events)."""
     prefix = "" if ns == "/" else f"{ns},"
     ack = "" if ack_id is None else str(ack_id)
     payload = "42" + prefix + ack + json.dumps([event, *params], separators=(",", ":"))
@@ -122,7 +126,8 @@ def one_action(values: list[Any]) -> dict[str, Any]:
     return action
 
 
-# -- return values (§3.4) ------------------------------------------------------------------------------------
+# -- return values (docs/protocol.md#return-values)
+# ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("ns", ["/", "/ns"])
@@ -156,7 +161,8 @@ def test_ack_with_and_without_ack_id(ns: str, wire: str) -> None:
     assert invoke(ns, "foo", without) == ('{"ack": ["bar"]}', [])
 
 
-# -- actions (§3.6) ------------------------------------------------------------------------------------------
+# -- actions (docs/protocol.md#output-actions)
+# ------------------------------------------------------------------------------------------
 
 
 def test_send_to_rooms_one_room() -> None:

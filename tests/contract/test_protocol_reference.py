@@ -1,4 +1,4 @@
-"""Pins ``shared.protocol`` to the facts and test vectors of reference/protocol.md (not to our own components)."""
+"""Pins ``shared.protocol`` to the facts and test vectors of docs/protocol.md (not to our own components)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from shared.protocol import (
     signature_of,
 )
 
-# §1.2 test vectors (they agree with D-PROTO and the extension's collector tests).
+# docs/protocol.md#group-names test vectors (they agree with the protocol spec and the extension's collector tests).
 B64URL_VECTORS = [
     ("/", "Lw"),
     ("/ns", "L25z"),
@@ -58,7 +58,7 @@ def test_group_names_round_trip_and_reject_foreign_groups() -> None:
     assert parse_group_name("1~Lw~") is None
 
 
-# §2.4: the extension's test vector, reproducible with hmac.
+# docs/protocol.md#signatures: the extension's test vector, reproducible with hmac.
 SIG_KEY = "7aab239577fd4f24bc919802fb629f5f"
 SIG_CONNECTION = "0f9c97a2f0bf4706afe87a14e0797b11"
 SIG_EXPECTED = "sha256=7767effcb3946f3e1de039df4b986ef02c110b1469d02c0a06f41b3b727ab561"
@@ -93,7 +93,7 @@ def test_signature_header_carries_both_keys() -> None:
     assert signature_matches(header, "secondary", SIG_CONNECTION)
 
 
-# §2.8: the user-event body and the extension's parsing rules.
+# docs/protocol.md#user-events: the user-event body and the extension's parsing rules.
 @pytest.mark.parametrize(
     ("payload", "namespace", "ack_id", "event", "arguments"),
     [
@@ -134,7 +134,7 @@ def test_ack_and_event_encoding() -> None:
     assert encode_disconnect("/ns", close=True) == '41/ns,{"close":true}'
 
 
-# §3.6: the concrete strings of the extension's collector tests.
+# docs/protocol.md#output-actions: the concrete strings of the extension's collector tests.
 def test_send_to_one_room() -> None:
     action = {
         "actionName": "sendToRooms",
@@ -243,7 +243,7 @@ def test_parse_actions_accepts_object_or_array() -> None:
         parse_actions("[1]")
 
 
-# §3.1: connection-string parsing.
+# docs/protocol.md#extension-settings: connection-string parsing.
 def test_connection_string_with_port_override() -> None:
     parsed = ConnectionString.parse("Endpoint=http://localhost;Port=8080;AccessKey=abc=;Version=1.0;")
     assert parsed.endpoint == "http://localhost:8080"

@@ -51,7 +51,7 @@ def normalise(recording: list[dict[str, Any]]) -> list[dict[str, Any]]:
     2. an ack with no arguments (python-socketio's ack of a handler returning None) equals an ack with one
        null argument (the facade's: the extension drops empty ack lists);
     3. a disconnect reason "server disconnect" equals "client disconnect": the service reports no reason for
-       a normal close (protocol.md §2.7), which the facade passes on as "client disconnect".
+       a normal close (docs/protocol.md#disconnected), which the facade passes on as "client disconnect".
     """
     result = copy.deepcopy(recording)
     for entry in result:

@@ -37,7 +37,7 @@ async def test_python_client_connects_emits_and_gets_ack(emulator, fresh, mode):
         ack_ns = await client.call("hello", 2, namespace="/ns", timeout=5)
         assert ack_ns == {"echo": [2], "event": "hello"}
         connects = fresh.events("connect")
-        # sid = connection id; the Socket.IO sid is the socket id, distinct per namespace (open-questions Q4)
+        # sid = connection id; the Socket.IO sid is the socket id, distinct per namespace (docs/protocol.md#socket-ids)
         assert {r.headers["ce-socketid"] for r in connects} == {client.get_sid("/"), client.get_sid("/ns")}
         assert {r.headers["ce-connectionid"] for r in connects} == {client.eio.sid}
         assert all(r.headers["ce-userid"] == "alice" for r in connects)

@@ -148,7 +148,8 @@ async def test_groups_by_filter_and_the_protocol_filter_vector(emulator, rest, f
         rooms = {0: ["rm"], 1: ["rm2"], 2: ["rm2", "ex1"], 3: ["ex1"]}
         for i, box in enumerate(boxes):
             for room in rooms[i]:
-                # what addSocketToRoom becomes (protocol.md §3.6): groups + a filter on the socket's own group
+                # what addSocketToRoom becomes (docs/protocol.md#output-actions): groups + a filter on the socket's own
+                # group
                 own = group_name("/ns", box.sid("/ns"))
                 assert (
                     await _post_json(
@@ -156,7 +157,7 @@ async def test_groups_by_filter_and_the_protocol_filter_vector(emulator, rest, f
                     )
                     == 200
                 )
-        assert group_name("/ns", "rm") == "0~L25z~cm0"  # §1.2 vectors
+        assert group_name("/ns", "rm") == "0~L25z~cm0"  # docs/protocol.md#group-names vectors
         assert await rest.group_exists("0~L25z~cm0")
         members = [c.connection_id async for c in rest.list_connections(group="0~L25z~cm0y")]
         assert sorted(members) == sorted([boxes[1].conn_id, boxes[2].conn_id])

@@ -50,7 +50,7 @@ CE_HEADERS = {
 def _check_common(rec, *, kind: str, event: str, namespace: str, conn_id: str, socket_id: str) -> None:
     h = rec.headers
     assert CE_HEADERS <= set(h), sorted(set(h))
-    assert h["webhook-request-origin"] == "127.0.0.1"  # the endpoint host, no port (protocol.md §2.4)
+    assert h["webhook-request-origin"] == "127.0.0.1"  # the endpoint host, no port (docs/protocol.md#signatures)
     assert h["ce-specversion"] == "1.0"
     assert h["ce-type"] == kind
     assert h["ce-source"] == f"/hubs/chat/client/{conn_id}"
@@ -58,7 +58,7 @@ def _check_common(rec, *, kind: str, event: str, namespace: str, conn_id: str, s
     assert h["ce-connectionid"] == conn_id and h["ce-socketid"] == socket_id
     assert re.fullmatch(r"[0-9a-f]{32}", h["ce-id"])
     datetime.fromisoformat(h["ce-time"].replace("Z", "+00:00"))
-    # signed with both keys (§2.4): each entry verifies
+    # signed with both keys (docs/protocol.md#signatures): each entry verifies
     assert signature_matches(h["ce-signature"], DEV_PRIMARY_KEY, conn_id)
     assert signature_matches(h["ce-signature"], SECONDARY_KEY, conn_id)
     assert len(h["ce-signature"].split(",")) == 2
@@ -92,14 +92,22 @@ async def test_every_system_and_user_event_has_the_documented_shape(emulator, fr
     assert connect.headers["ce-userid"] == "alice"
     assert connect.headers["content-type"].startswith("application/json")
     body = connect.json()
-    assert set(body) == {"claims", "query", "headers", "subprotocols", "clientCertificates"}  # all five (§2.5)
+    assert set(body) == {
+        "claims",
+        "query",
+        "headers",
+        "subprotocols",
+        "clientCertificates",
+    }  # all five (docs/protocol.md#connect)
     assert body["claims"]["sub"] == ["alice"] and all(isinstance(v, list) for v in body["claims"].values())
     assert body["query"]["room"] == ["lobby"] and body["query"]["EIO"] == ["4"]
     assert "access_token" not in body["query"] and "authorization" not in body["headers"]
     assert body["subprotocols"] == [] and body["clientCertificates"] == []
     assert connected.json() == {}
     assert note.headers["content-type"] == "text/plain"
-    assert note.body == b'42/chat,["note",{"x":1}]'  # "4" + the Socket.IO packet, verbatim (§2.8)
+    assert (
+        note.body == b'42/chat,["note",{"x":1}]'
+    )  # "4" + the Socket.IO packet, verbatim (docs/protocol.md#user-events)
     assert acked.body == b'42/chat,1["note",[1,"two"]]'
     assert disconnected.json() == {"reason": ""}
 
@@ -136,7 +144,7 @@ async def test_refused_connect_gives_connect_error_and_keeps_other_namespaces(em
         await client._send_packet(client.packet_class(0, namespace="/private"))  # a raw CONNECT for /private
         data = await asyncio.wait_for(errors.get(), 5)
         assert "401" in data["message"]
-        # the Engine.IO connection and "/" are untouched (open-questions Q1)
+        # the Engine.IO connection and "/" are untouched (docs/protocol.md#refused-connect)
         assert await client.call("still", timeout=5) == {"echo": None, "event": "still"}
     events = [(r.event, r.headers["ce-namespace"]) for r in fresh.events()]
     assert ("connected", "/private") not in events and ("disconnected", "/private") not in events
@@ -283,7 +291,7 @@ async def test_event_routing_settings_of_a_hub():
             async with py_client(
                 emu, token=sdk_token(emu, "chat"), transports=["websocket"], namespaces=["/", "/x"]
             ) as client:
-                # connect not configured: accepted without a webhook (open-questions Q11)
+                # connect not configured: accepted without a webhook (docs/protocol.md#system-event-configuration)
                 assert await client.call("allowed-1", timeout=5) == {"echo": None, "event": "allowed-1"}
                 left = asyncio.Event()
                 client.on("disconnect", lambda *a: left.set(), namespace="/x")

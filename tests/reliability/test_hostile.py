@@ -1,7 +1,8 @@
 """Hostile input over the running stack (hypothesis, bounded, derandomized): the dev host webhook (headers and
 bodies, signed so they get past the signature check), handler arguments from a real client, REST bodies and
 OData filters, Engine.IO handshake queries, event names that cannot be headers. No crash, no 5xx except where
-protocol.md §2.8/§3.4 has the extension answer 500, every refusal carries a message.
+docs/protocol.md#user-events, docs/protocol.md#return-values has the extension answer 500, every refusal carries a
+message.
 
 (Engine.IO/Socket.IO frames after the handshake and fixed bad REST inputs are fuzzed in
 tests/integration/test_emulator_badinput.py; filters alone in tests/unit/test_emulator_odata.py.)"""
@@ -111,7 +112,8 @@ def test_fuzzed_webhooks_get_documented_statuses_with_reasons(sioless_stack: Sta
     )
     assert response.status_code in (200, 400, 401, 404, 500), response
     if response.status_code == 500:
-        # §2.8/§3.4: only a user event or connect that got past lookup and signature, with a payload the
+        # docs/protocol.md#user-events, docs/protocol.md#return-values: only a user event or connect that got past
+        # lookup and signature, with a payload the
         # extension cannot parse or a function result it cannot use, is a 500 -- and it says why
         assert request["method"] == "POST" and response.text.strip(), response.text
     elif response.status_code != 200 and request["method"] not in ("GET", "OPTIONS"):

@@ -1,6 +1,7 @@
 """shared.compat: python-socketio handler shapes become library handlers; emits and room calls become actions.
 
-The generated functions are called directly with trigger JSON (protocol.md §3.3), as the worker would, and
+The generated functions are called directly with trigger JSON (docs/protocol.md#trigger-payloads), as the worker would,
+and
 their output binding value and return string are checked. ``state=False`` keeps storage out of unit tests
 (sessions and rooms() are covered against Azurite by the differential integration tests).
 """

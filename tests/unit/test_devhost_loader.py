@@ -1,4 +1,5 @@
-"""The dev host refuses at load what the Python worker refuses (functions.md §1.3, §1.8), with its messages."""
+"""The dev host refuses at load what the Python worker refuses (docs/protocol.md#worker-indexing-and-checks), with its
+messages."""
 
 from __future__ import annotations
 

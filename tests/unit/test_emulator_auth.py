@@ -1,4 +1,5 @@
-"""Token checks: client tokens (protocol.md §5.1, §3.5) and REST bearer tokens (§4.1, open-questions §4)."""
+"""Token checks: client tokens (docs/protocol.md#client-connections, docs/protocol.md#negotiation) and REST bearer
+tokens (docs/protocol.md#rest-authentication, docs/protocol.md#rest-authentication)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Emulator settings: defaults of the issue, flags, config file, event routing rules (open-questions Q11)."""
+"""Emulator settings: defaults of the issue, flags, config file, event routing rules
+(docs/protocol.md#system-event-configuration)."""
 
 from __future__ import annotations
 
@@ -67,7 +68,7 @@ def test_flags_and_config_file(tmp_path):
 def test_hubs_on_demand():
     assert parse().hub_settings("other") == HubSettings("other")
     assert parse("--no-hubs-on-demand").hub_settings("other") is None
-    assert parse().hub_settings("1bad") is None  # not a valid hub name (§1.1)
+    assert parse().hub_settings("1bad") is None  # not a valid hub name (docs/protocol.md#hubs-sockets-and-namespaces)
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""OData filters (protocol.md §4.5, §3.6): precedence, literals, functions, errors with positions."""
+"""OData filters (docs/protocol.md#odata-filters, docs/protocol.md#output-actions): precedence, literals, functions,
+errors with positions."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def subj(*groups: str, conn: str = "c", user: str | None = None) -> Subject:
 
 
 def test_extension_filter_vector_uses_standard_precedence():
-    # protocol.md §3.6: rooms rm, rm2 + except ex1, no parentheses -> rm OR (rm2 AND NOT ex1)
+    # docs/protocol.md#output-actions: rooms rm, rm2 + except ex1, no parentheses -> rm OR (rm2 AND NOT ex1)
     vector = "'0~L25z~cm0' in groups or '0~L25z~cm0y' in groups and not ('0~L25z~ZXgx' in groups)"
     subjects = {
         "rm": subj("0~L25z~cm0"),

@@ -1,4 +1,4 @@
-"""Socket, BroadcastOperator and Emitter produce exactly the action JSON of protocol.md §3.6."""
+"""Socket, BroadcastOperator and Emitter produce exactly the action JSON of docs/protocol.md#output-actions."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Every function of the real ``function_app`` passes the Python worker's load checks (functions.md §1.8).
+"""Every function of the real ``function_app`` passes the Python worker's load checks
+(docs/protocol.md#worker-indexing-and-checks).
 
 The checks are re-implemented here from the reference text: parameters == binding names, ``Out[T]`` only on
 output bindings, generic bindings annotated ``str``/``bytes`` (inputs) or ``Out[str|bytes|bytearray]``, return
