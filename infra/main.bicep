@@ -47,16 +47,22 @@ param principalType string = 'User'
   'P0v3'
   'P1v3'
 ])
-@description('App Service plan SKU of the Function App (Linux, Dedicated).')
+@description('App Service plan SKU of the Function App (Linux, Dedicated). B1-B3 need Basic VM quota, S1 Standard, P0v3/P1v3 Premium v3: pick one your subscription has quota for (SubscriptionIsOverQuotaForSku).')
 param functionPlanSku string = 'B1'
 
+// Premium_P1 by default: the tier every Microsoft source for Socket.IO serverless mode uses (the serverless
+// tutorial, its Bicep sample, the CLI's test). Free_F1 and Standard_S1 are cheaper but no Microsoft source
+// shows them with serverless mode; docs/deploy.md ("Web PubSub tier") gives the costs and the one-line switch.
 @allowed([
   'Free_F1'
   'Standard_S1'
   'Premium_P1'
 ])
-@description('Web PubSub for Socket.IO SKU. Free_F1: 20 concurrent connections, 20k messages a day.')
-param webPubSubSku string = 'Free_F1'
+@description('Web PubSub for Socket.IO SKU. Premium_P1 (default): 1,000 connections per unit. Free_F1: 20 connections, 20k messages a day.')
+param webPubSubSku string = 'Premium_P1'
+
+@description('Region of the App Service plan and the Function App; empty = location. Use it when the plan SKU has no quota in location (SubscriptionIsOverQuotaForSku).')
+param functionLocation string = ''
 
 @description('Optional override of the resource group name.')
 param resourceGroupName string = ''
@@ -66,6 +72,8 @@ var resourceToken = toLower(uniqueString(subscription().id, environmentName, loc
 var tags = {
   'azd-env-name': environmentName
 }
+// The plan and the app may live in another region than the rest (quota); everything else stays in location.
+var appLocation = empty(functionLocation) ? location : functionLocation
 // The azd service name in azure.yaml; azd finds the Function App by the `azd-service-name` tag.
 var serviceName = 'api'
 
@@ -127,7 +135,7 @@ module api 'app/api.bicep' = {
   params: {
     name: '${abbrs.webSitesFunctions}${resourceToken}'
     planName: '${abbrs.webServerFarms}${resourceToken}'
-    location: location
+    location: appLocation
     tags: tags
     serviceName: serviceName
     planSku: functionPlanSku
@@ -156,6 +164,7 @@ module rbac 'app/rbac.bicep' = {
 
 // azd stores these in .azure/<env>/.env; the post-deploy hook and docs/deploy.md read them.
 output AZURE_LOCATION string = location
+output AZURE_FUNCTION_LOCATION string = appLocation
 output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_NAME string = api.outputs.name

@@ -24,9 +24,13 @@ $Hubs = [ordered]@{
 $UserEventPattern = '*'
 $WebhookPath = '/runtime/webhooks/socketio'
 $KeyName = 'socketio_extension'
-# The host creates the key when it first starts after a deploy; give it a few minutes.
+# The host creates the key when it first starts after a deploy, and it can only do so once its identity's
+# storage roles work: new role assignments can take many minutes to propagate. So the wait is long and backs
+# off: the first retry after SIOLESS_KEY_RETRY_SECONDS (5), doubling up to SIOLESS_KEY_MAX_RETRY_SECONDS (60),
+# for SIOLESS_KEY_ATTEMPTS (30) attempts: about 26 minutes in all with the defaults.
 $KeyAttempts = if ($env:SIOLESS_KEY_ATTEMPTS) { $env:SIOLESS_KEY_ATTEMPTS } else { '30' }
-$KeyRetrySeconds = if ($env:SIOLESS_KEY_RETRY_SECONDS) { $env:SIOLESS_KEY_RETRY_SECONDS } else { '10' }
+$KeyRetrySeconds = if ($env:SIOLESS_KEY_RETRY_SECONDS) { $env:SIOLESS_KEY_RETRY_SECONDS } else { '5' }
+$KeyMaxRetrySeconds = if ($env:SIOLESS_KEY_MAX_RETRY_SECONDS) { $env:SIOLESS_KEY_MAX_RETRY_SECONDS } else { '60' }
 
 function Fail([string]$Message) {
     [Console]::Error.WriteLine("postdeploy: error: $Message")
@@ -39,8 +43,10 @@ function Note([string]$Message) {
 
 if ($KeyAttempts -notmatch '^[1-9][0-9]*$') { Fail 'SIOLESS_KEY_ATTEMPTS must be a positive whole number' }
 if ($KeyRetrySeconds -notmatch '^[0-9]+$') { Fail 'SIOLESS_KEY_RETRY_SECONDS must be a whole number of seconds' }
+if ($KeyMaxRetrySeconds -notmatch '^[0-9]+$') { Fail 'SIOLESS_KEY_MAX_RETRY_SECONDS must be a whole number of seconds' }
 $KeyAttempts = [int]$KeyAttempts
 $KeyRetrySeconds = [int]$KeyRetrySeconds
+$KeyMaxRetrySeconds = [int]$KeyMaxRetrySeconds
 
 if (-not (Get-Command az -ErrorAction SilentlyContinue)) {
     Fail "the Azure CLI (az) is not on PATH: install it (https://aka.ms/azcli) and run 'az login'"
@@ -92,6 +98,8 @@ if ($LASTEXITCODE -ne 0) {
 # The key is a secret: it goes only into the hub's URL template, never to the output.
 $Key = ''
 $KeyErrors = New-TemporaryFile
+$delay = $KeyRetrySeconds
+$waited = 0
 for ($attempt = 1; $attempt -le $KeyAttempts; $attempt++) {
     $answer = az functionapp keys list --subscription $Subscription --resource-group $ResourceGroup `
         --name $FunctionName --query "systemKeys.$KeyName" --output tsv 2>$KeyErrors
@@ -103,15 +111,18 @@ for ($attempt = 1; $attempt -le $KeyAttempts; $attempt++) {
         $Key = ''
     }
     if ($attempt -lt $KeyAttempts) {
-        Note "waiting for $FunctionName to create its '$KeyName' system key ($attempt/$KeyAttempts)"
-        Start-Sleep -Seconds $KeyRetrySeconds
+        if ($delay -gt $KeyMaxRetrySeconds) { $delay = $KeyMaxRetrySeconds }
+        Note "waiting for $FunctionName to create its '$KeyName' system key (attempt $attempt/$KeyAttempts, ${waited}s so far, next in ${delay}s): the host creates it once it has started with the Socket.IO extension, which can take a while after new role assignments"
+        Start-Sleep -Seconds $delay
+        $waited += $delay
+        $delay *= 2
     }
 }
 $KeyErrorText = Get-Content -Raw $KeyErrors
 Remove-Item -Force $KeyErrors
 if (-not $Key) {
     if ($KeyErrorText) { [Console]::Error.WriteLine($KeyErrorText) }
-    Fail "$FunctionName has no '$KeyName' system key after $KeyAttempts attempts: the host did not load the Socket.IO extension. Check that bin/extensions.json was deployed (azure.yaml's prepackage hook runs 'dotnet build extensions.csproj --output bin', which needs the .NET 8 SDK) and the host log in Application Insights, then run scripts/postdeploy.ps1 again"
+    Fail "$FunctionName has no '$KeyName' system key after $KeyAttempts attempts (${waited}s). Either the role assignments have not propagated yet (the host cannot use its storage until they do): wait a few minutes and run scripts/postdeploy.ps1 again (or set SIOLESS_KEY_ATTEMPTS higher). Or the host did not load the Socket.IO extension: check that bin/extensions.json was deployed (azure.yaml's prepackage hook runs 'dotnet build extensions.csproj --output bin', which needs the .NET 8 SDK) and the host's start-up errors in Application Insights (traces)"
 }
 
 $UrlTemplate = "${FunctionUrl}${WebhookPath}?code=${Key}"   # braces: `?` may be part of a variable name

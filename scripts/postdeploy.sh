@@ -21,11 +21,16 @@ HUBS=(
 USER_EVENT_PATTERN='*'
 WEBHOOK_PATH='/runtime/webhooks/socketio'
 KEY_NAME='socketio_extension'
-# The host creates the key when it first starts after a deploy; give it a few minutes.
+# The host creates the key when it first starts after a deploy, and it can only do so once its identity's
+# storage roles work: new role assignments can take many minutes to propagate. So the wait is long and backs
+# off: the first retry after SIOLESS_KEY_RETRY_SECONDS (5), doubling up to SIOLESS_KEY_MAX_RETRY_SECONDS (60),
+# for SIOLESS_KEY_ATTEMPTS (30) attempts: about 26 minutes in all with the defaults.
 KEY_ATTEMPTS="${SIOLESS_KEY_ATTEMPTS:-30}"
-KEY_RETRY_SECONDS="${SIOLESS_KEY_RETRY_SECONDS:-10}"
+KEY_RETRY_SECONDS="${SIOLESS_KEY_RETRY_SECONDS:-5}"
+KEY_MAX_RETRY_SECONDS="${SIOLESS_KEY_MAX_RETRY_SECONDS:-60}"
 [[ "$KEY_ATTEMPTS" =~ ^[1-9][0-9]*$ ]] || { echo "postdeploy: error: SIOLESS_KEY_ATTEMPTS must be a positive whole number" >&2; exit 1; }
 [[ "$KEY_RETRY_SECONDS" =~ ^[0-9]+$ ]] || { echo "postdeploy: error: SIOLESS_KEY_RETRY_SECONDS must be a whole number of seconds" >&2; exit 1; }
+[[ "$KEY_MAX_RETRY_SECONDS" =~ ^[0-9]+$ ]] || { echo "postdeploy: error: SIOLESS_KEY_MAX_RETRY_SECONDS must be a whole number of seconds" >&2; exit 1; }
 
 fail() {
   echo "postdeploy: error: $*" >&2
@@ -83,6 +88,8 @@ fi
 KEY=""
 KEY_ERRORS="$(mktemp)"
 trap 'rm -f "$KEY_ERRORS"' EXIT
+delay="$KEY_RETRY_SECONDS"
+waited=0
 for ((attempt = 1; attempt <= KEY_ATTEMPTS; attempt++)); do
   if KEY="$(az functionapp keys list --subscription "$SUBSCRIPTION" --resource-group "$RESOURCE_GROUP" \
     --name "$FUNCTION_NAME" --query "systemKeys.${KEY_NAME}" --output tsv 2>"$KEY_ERRORS")"; then
@@ -92,13 +99,16 @@ for ((attempt = 1; attempt <= KEY_ATTEMPTS; attempt++)); do
     KEY=""
   fi
   if ((attempt < KEY_ATTEMPTS)); then
-    note "waiting for $FUNCTION_NAME to create its '$KEY_NAME' system key ($attempt/$KEY_ATTEMPTS)"
-    sleep "$KEY_RETRY_SECONDS"
+    ((delay > KEY_MAX_RETRY_SECONDS)) && delay="$KEY_MAX_RETRY_SECONDS"
+    note "waiting for $FUNCTION_NAME to create its '$KEY_NAME' system key (attempt $attempt/$KEY_ATTEMPTS, ${waited}s so far, next in ${delay}s): the host creates it once it has started with the Socket.IO extension, which can take a while after new role assignments"
+    sleep "$delay"
+    waited=$((waited + delay))
+    delay=$((delay * 2))
   fi
 done
 if [[ -z "$KEY" ]]; then
   cat "$KEY_ERRORS" >&2
-  fail "$FUNCTION_NAME has no '$KEY_NAME' system key after $KEY_ATTEMPTS attempts: the host did not load the Socket.IO extension. Check that bin/extensions.json was deployed (azure.yaml's prepackage hook runs 'dotnet build extensions.csproj --output bin', which needs the .NET 8 SDK) and the host log in Application Insights, then run scripts/postdeploy.sh again"
+  fail "$FUNCTION_NAME has no '$KEY_NAME' system key after $KEY_ATTEMPTS attempts (${waited}s). Either the role assignments have not propagated yet (the host cannot use its storage until they do): wait a few minutes and run scripts/postdeploy.sh again (or set SIOLESS_KEY_ATTEMPTS higher). Or the host did not load the Socket.IO extension: check that bin/extensions.json was deployed (azure.yaml's prepackage hook runs 'dotnet build extensions.csproj --output bin', which needs the .NET 8 SDK) and the host's start-up errors in Application Insights (traces)"
 fi
 
 URL_TEMPLATE="${FUNCTION_URL}${WEBHOOK_PATH}?code=${KEY}"

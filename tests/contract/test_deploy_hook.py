@@ -164,9 +164,33 @@ def test_gives_up_with_an_actionable_message_when_the_extension_never_loads(tmp_
     cloud = FakeCloud(key_answers=[""]).install(tmp_path / "fakebin")
     result = run_hook(cloud, SIOLESS_KEY_ATTEMPTS="3")
     assert result.returncode != 0
-    assert "no 'socketio_extension' system key after 3 attempts" in result.stderr
+    assert "no 'socketio_extension' system key after 3 attempts (15s)" in result.stderr
+    assert "role assignments have not propagated yet" in result.stderr, "the slow-propagation case is named"
+    assert "run scripts/postdeploy.sh again" in result.stderr
     assert "dotnet build extensions.csproj" in result.stderr
     assert not hub_calls(cloud, "create") and not hub_calls(cloud, "update")
+
+
+def test_the_default_wait_backs_off_and_outlasts_slow_role_propagation(tmp_path: Path) -> None:
+    # Role assignments can take many minutes to reach the host; until then it has no key (or the call fails).
+    cloud = FakeCloud(key_answers=[""]).install(tmp_path / "fakebin")
+    result = run_hook(cloud)
+    assert result.returncode != 0
+    delays = [int(s) for s in cloud.sleeps()]
+    assert delays[:6] == [5, 10, 20, 40, 60, 60], "doubling from 5 s, capped at 60 s"
+    assert len(delays) == 29 and max(delays) == 60
+    assert sum(delays) >= 20 * 60, f"the default wait ({sum(delays)} s) must cover slow role propagation"
+    assert "attempt 4/30, 35s so far, next in 40s" in result.stdout, "each wait says where it stands"
+    assert f"after 30 attempts ({sum(delays)}s)" in result.stderr
+
+
+def test_a_key_arriving_late_ends_the_wait_at_once(tmp_path: Path) -> None:
+    answers: list[Any] = [""] * 7 + [KEY]
+    cloud = FakeCloud(key_answers=answers).install(tmp_path / "fakebin")
+    result = run_hook(cloud, SIOLESS_KEY_MAX_RETRY_SECONDS="30")
+    assert result.returncode == 0, result.stderr
+    assert [int(s) for s in cloud.sleeps()] == [5, 10, 20, 30, 30, 30, 30]
+    assert {handler_items(c["args"])[0] for c in hub_calls(cloud, "create")} == {f"url-template={WEBHOOK}"}
 
 
 def test_never_prints_the_key(cloud: FakeCloud) -> None:
@@ -213,9 +237,14 @@ def test_installs_the_webpubsub_cli_extension_when_missing(tmp_path: Path) -> No
     assert ["extension", "add", "--name", "webpubsub", "--only-show-errors"] in [c["args"] for c in cloud.calls()]
 
 
-def test_bad_retry_settings_are_refused(cloud: FakeCloud) -> None:
-    result = run_hook(cloud, SIOLESS_KEY_ATTEMPTS="many")
-    assert result.returncode != 0 and "SIOLESS_KEY_ATTEMPTS" in result.stderr
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("SIOLESS_KEY_ATTEMPTS", "many"), ("SIOLESS_KEY_RETRY_SECONDS", "-1"), ("SIOLESS_KEY_MAX_RETRY_SECONDS", "1m")],
+)
+def test_bad_retry_settings_are_refused(cloud: FakeCloud, name: str, value: str) -> None:
+    result = run_hook(cloud, **{name: value})
+    assert result.returncode != 0 and name in result.stderr
+    assert not [c for c in cloud.calls() if c["tool"] == "az"]
 
 
 # --- PowerShell twin (pwsh is not installed here: compare the texts) ---------------------------------------
@@ -263,6 +292,7 @@ def test_powershell_hook_has_the_same_hubs_and_constants() -> None:
         "'socketio_extension'",
         "SIOLESS_KEY_ATTEMPTS",
         "SIOLESS_KEY_RETRY_SECONDS",
+        "SIOLESS_KEY_MAX_RETRY_SECONDS",
         "url-template=",
         "user-event-pattern=",
         "system-event=",
@@ -274,8 +304,18 @@ def test_powershell_hook_has_the_same_hubs_and_constants() -> None:
         "azd env get-values",
     ):
         assert constant in sh and constant in ps1, constant
-    assert re.search(r":-30\}", sh) and "'30'" in ps1, "same default number of key attempts"
-    assert re.search(r":-10\}", sh) and "'10'" in ps1, "same default retry delay"
+    assert re.search(r"SIOLESS_KEY_ATTEMPTS:-30\}", sh) and "else { '30' }" in ps1, (
+        "same default number of key attempts"
+    )
+    assert re.search(r"SIOLESS_KEY_RETRY_SECONDS:-5\}", sh) and "else { '5' }" in ps1, "same first retry delay"
+    assert re.search(r"SIOLESS_KEY_MAX_RETRY_SECONDS:-60\}", sh) and "else { '60' }" in ps1, "same longest delay"
+    assert "delay=$((delay * 2))" in sh and "$delay *= 2" in ps1, "both back off by doubling"
+    for message in (
+        "role assignments have not propagated yet",
+        "run scripts/postdeploy.",
+        "SIOLESS_KEY_ATTEMPTS higher",
+    ):
+        assert message in sh and message in ps1, message
 
 
 # --- the hubs the hook wires match the functions the app registers ---------------------------------------

@@ -95,22 +95,13 @@ def test_extension_build_path_is_explicit_and_consistent() -> None:
     assert "Microsoft.Azure.WebJobs.Script.ExtensionsMetadataGenerator" in csproj, "it writes bin/extensions.json"
     prepackage = azure_yaml()["services"]["api"]["hooks"]["prepackage"]
     for platform in ("posix", "windows"):
-        run = prepackage[platform]["run"]
+        run = (ROOT / prepackage[platform]["run"]).read_text()
         assert "dotnet build extensions.csproj" in run and "--output bin" in run, run
         # The pages serve the stock socket.io-client bundle from web/vendor/; node_modules is not deployed.
         assert "socket.io-client/dist/socket.io.min.js" in run and "web/vendor" in run, run
 
 
-def test_funcignore_ships_the_app_and_the_extension_but_nothing_else() -> None:
-    ignored = {
-        line.strip().rstrip("/")
-        for line in (ROOT / ".funcignore").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    }
-    for shipped in ("bin", "function_app.py", "functions", "shared", "web", "host.json", "requirements.txt"):
-        assert shipped not in ignored, f".funcignore must not drop {shipped}"
-    for dropped in ("extensions.csproj", "obj", "tests", "infra", "scripts", "local.settings.json", ".venv"):
-        assert dropped in ignored, f".funcignore must drop {dropped}"
+# What the zip holds (.funcignore) is computed in tests/contract/test_deploy_package.py.
 
 
 # --- parameters and outputs ------------------------------------------------------------------------------------
@@ -196,9 +187,33 @@ def test_identity_storage_monitoring_and_roles() -> None:
 
 
 def test_locations_come_from_the_location_parameter() -> None:
+    # Everything is in `location`, except the plan and the app, which may go to `functionLocation` (quota).
+    assert "var appLocation = empty(functionLocation) ? location : functionLocation" in bicep(MAIN)
     for path in INFRA.rglob("*.bicep"):
         for value in re.findall(r"^\s*location:\s*(.+?)\s*$", bicep(path), re.M):
-            assert value == "location", f"{path.relative_to(ROOT)}: location {value} is not the parameter"
+            assert value in ("location", "appLocation"), f"{path.relative_to(ROOT)}: location {value} is no parameter"
+    api_location = re.search(r"^module api .*?^\s*location:\s*(\w+)", bicep(MAIN), re.M | re.S)
+    assert api_location and api_location.group(1) == "appLocation"
+    assert bicep(MAIN).count("appLocation") == 3, "appLocation is for the api module (and its output) only"
+
+
+def test_web_pubsub_defaults_to_a_tier_microsoft_documents_for_serverless_mode() -> None:
+    # docs/deploy.md "Web PubSub tier": Premium_P1 is what Microsoft's serverless tutorial and samples use.
+    assert re.search(r"param webPubSubSku string = 'Premium_P1'", bicep(MAIN))
+    values = json.loads((INFRA / "main.parameters.json").read_text())["parameters"]
+    assert values["webPubSubSku"]["value"] == "${WEBPUBSUB_SKU=Premium_P1}"
+    assert values["functionPlanSku"]["value"] == "${FUNCTION_PLAN_SKU=B1}"
+    # Unset FUNCTION_LOCATION: azd leaves the parameter out, so its default ('' = location) applies.
+    assert values["functionLocation"]["value"] == "${FUNCTION_LOCATION}"
+    doc = (ROOT / "docs" / "deploy.md").read_text()
+    for switch in (
+        "azd env set WEBPUBSUB_SKU Free_F1",
+        "azd env set FUNCTION_PLAN_SKU",
+        "azd env set FUNCTION_LOCATION",
+    ):
+        assert switch in doc, switch
+    assert "SubscriptionIsOverQuotaForSku" in doc
+    assert "azd env set AZURE_PRINCIPAL_TYPE" not in doc, "azd sets AZURE_PRINCIPAL_TYPE itself"
 
 
 # --- nothing secret or machine-specific in infra/ --------------------------------------------------------------
