@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from . import _devauth
 from ._host import DevHost
 from ._http import handle_http
 from ._webhook import handle_webhook
@@ -17,7 +18,7 @@ from ._webhook import handle_webhook
 _ALL = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
-def create_app(host: DevHost) -> Starlette:
+def create_app(host: DevHost) -> _devauth.ASGIApp:
     """An ASGI app serving ``host``; closing the app's lifespan closes the host's pools and clients."""
 
     async def webhook(request: Request) -> Response:
@@ -35,7 +36,7 @@ def create_app(host: DevHost) -> Starlette:
         yield
         await host.aclose()
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/runtime/webhooks/socketio", webhook, methods=_ALL),
             Route("/admin/host/status", health, methods=["GET"]),
@@ -43,3 +44,4 @@ def create_app(host: DevHost) -> Starlette:
         ],
         lifespan=lifespan,
     )
+    return _devauth.wrap(app, host.settings)

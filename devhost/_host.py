@@ -9,6 +9,7 @@ from typing import Any
 
 from shared.protocol import ConnectionString
 
+from . import _devauth
 from ._actions import ActionSender
 from ._invoke import Invocation, Invoker
 from ._loader import HTTP_TRIGGER, Binding, LoadedFunction, index_function_app
@@ -83,6 +84,7 @@ class DevHost:
 
     @classmethod
     def load(cls, app_dir: Path, settings: Settings) -> DevHost:
+        _devauth.configure(settings)  # before the app sees its settings: WEBSITE_AUTH_ENABLED
         settings.apply_to_environ()
         return cls(app_dir, settings, index_function_app(app_dir))
 

@@ -1,10 +1,10 @@
 """Hub ``chat``: negotiate over HTTP, sign-in required on connect, rooms, messages with acks, typing.
 
-Identity: the negotiate ``userId`` becomes the token's ``sub`` claim, and ``connect`` refuses sockets without
-it. Events do not carry the user id to Python (docs/protocol.md#trigger-payloads), so the client sends its display name
-with
-``join``/``leave``/``chat message``/``typing`` and messages carry that name. The name is what the client says,
-checked only for shape; what the server guarantees is that every socket belongs to a signed-in user.
+Identity (functions/_identity.py, docs/identity.md): negotiate issues a token for the App Service
+Authentication principal, else for a guest id the server picks; ``connect`` refuses sockets without a user.
+Events do not carry the user id to Python (docs/protocol.md#trigger-payloads), so the client sends its display
+name with ``join``/``leave``/``chat message``/``typing`` and messages carry it: a name is what the client says,
+data only, checked for shape.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ import azure.functions as func
 
 from shared import AckError, ConnectRefused, ConnectRequest, Socket, SocketIOBlueprint
 
+from . import _identity
+from ._identity import NEGOTIATE_USER_ID
+
 HUB = "chat"
 MAX_TEXT = 2000
 MAX_NAME = 64
@@ -26,16 +29,17 @@ bp = SocketIOBlueprint(hub=HUB)
 
 @bp.function_name("chat_negotiate")
 @bp.route("negotiate")
-@bp.generic_input_binding(arg_name="negotiation", type="socketionegotiation", hub=HUB, userId="{query.userId}")
+@bp.generic_input_binding(arg_name="negotiation", type="socketionegotiation", hub=HUB, userId=NEGOTIATE_USER_ID)
 def negotiate(req: func.HttpRequest, negotiation: str) -> func.HttpResponse:
-    """``{endpoint, path, token}`` for ``io(endpoint, {path, query: {access_token: token}})``."""
-    return func.HttpResponse(negotiation, mimetype="application/json")
+    """``{endpoint, path, token, userId, name}`` for ``io(endpoint, {path, query: {access_token: token}})``:
+    the signed-in principal, else a guest (functions/_identity.py)."""
+    return _identity.negotiate(req, negotiation, HUB)
 
 
 @bp.on_connect()
 def connect(socket: Socket, request: ConnectRequest) -> None:
     if not request.user_id:
-        raise ConnectRefused("sign in first: negotiate with ?userId=<name>", status=401)
+        raise ConnectRefused("no user in the token: connect with a token from /api/negotiate", status=401)
 
 
 def _text(value: Any, what: str, limit: int) -> str:

@@ -29,7 +29,9 @@ import azure.functions as func
 from shared import AckError, Socket, SocketIOBlueprint, StorageError, presence
 from shared._storage import call_storage, container_client, table_client
 
+from . import _identity
 from . import _whiteboard_model as model
+from ._identity import NEGOTIATE_USER_ID
 
 HUB = "whiteboard"
 BOARD = "default"  # the sample has one board; the partition key leaves room for more
@@ -256,10 +258,11 @@ def background(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.function_name("whiteboard_negotiate")
 @bp.route(route="whiteboard/negotiate", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@bp.generic_input_binding(arg_name="negotiation", type="socketionegotiation", hub=HUB)
+@bp.generic_input_binding(arg_name="negotiation", type="socketionegotiation", hub=HUB, userId=NEGOTIATE_USER_ID)
 def negotiate(req: func.HttpRequest, negotiation: str) -> func.HttpResponse:
-    """``{endpoint, path, token}`` for ``io(endpoint, {path, query: {access_token: token}})``."""
-    return func.HttpResponse(negotiation, mimetype="application/json", headers={"Cache-Control": "no-store"})
+    """``{endpoint, path, token, userId, name}`` for ``io(endpoint, {path, query: {access_token: token}})``:
+    the signed-in principal, else a guest (functions/_identity.py)."""
+    return _identity.negotiate(req, negotiation, HUB)
 
 
 @bp.function_name("whiteboard_page")

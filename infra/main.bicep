@@ -64,6 +64,9 @@ param webPubSubSku string = 'Premium_P1'
 @description('Region of the App Service plan and the Function App; empty = location. Use it when the plan SKU has no quota in location (SubscriptionIsOverQuotaForSku).')
 param functionLocation string = ''
 
+@description('Application (client) id of an Entra app registration: turns on App Service Authentication (sign-in with Microsoft Entra ID, app/auth.bicep). Empty: no sign-in, every caller is a guest.')
+param authClientId string = ''
+
 @description('Optional override of the resource group name.')
 param resourceGroupName string = ''
 
@@ -159,6 +162,16 @@ module rbac 'app/rbac.bicep' = {
     identityPrincipalId: identity.outputs.principalId
     userPrincipalId: principalId
     userPrincipalType: principalType
+  }
+}
+
+module auth 'app/auth.bicep' = if (!empty(authClientId)) {
+  name: 'auth'
+  scope: rg
+  params: {
+    functionAppName: api.outputs.name
+    clientId: authClientId
+    tenantId: tenant().tenantId
   }
 }
 

@@ -36,6 +36,15 @@ PLATFORM_PROVIDED = {
     "WEBSITE_OWNER_NAME",
     "AZURE_FUNCTIONS_ENVIRONMENT",
     "HOME",
+    # "Read-only. Injected ... to indicate whether App Service authentication is enabled" (Environment variables
+    # and app settings in Azure App Service, learn.microsoft.com/azure/app-service/reference-app-settings).
+    "WEBSITE_AUTH_ENABLED",
+}
+# Development switches the code reads and the infra must never set: each one makes a deployment trust the
+# client (docs/identity.md). test_infra_never_sets_a_development_switch scans infra/ for them.
+DEVELOPMENT_ONLY = {
+    "SIOLESS_DEV_USER_ID_QUERY": "negotiate takes the user id from ?userId=",
+    "SIOLESS_DEV_AUTH": "the dev host plays App Service Authentication (read by the dev host, not the app)",
 }
 
 
@@ -68,12 +77,27 @@ def test_bicep_sets_every_setting_the_code_reads() -> None:
         for name, where in found.items():
             needed.setdefault(name, []).extend(where)
     missing = {
-        name: where for name, where in needed.items() if name not in PLATFORM_PROVIDED and not is_set(name, keys)
+        name: where
+        for name, where in needed.items()
+        if name not in PLATFORM_PROVIDED and name not in DEVELOPMENT_ONLY and not is_set(name, keys)
     }
     assert not missing, (
         "app settings the code reads but infra/app/api.bicep (var appSettings) does not set: "
         + "; ".join(f"{name} (read at {', '.join(where)})" for name, where in sorted(missing.items()))
     )
+
+
+def test_infra_never_sets_a_development_switch() -> None:
+    deployed = [ROOT / "azure.yaml", *sorted((ROOT / "infra").rglob("*")), *sorted((ROOT / "scripts").rglob("*"))]
+    found = [
+        f"{name} in {path.relative_to(ROOT)}"
+        for path in deployed
+        if path.is_file()
+        for name in DEVELOPMENT_ONLY
+        if name in path.read_text(encoding="utf-8", errors="replace")
+    ]
+    assert not found, "a development switch in what azd deploys: " + "; ".join(found)
+    assert "SIOLESS_DEV_USER_ID_QUERY" in settings_read_by_code(ROOT, CODE_PATHS).read, "the scan must see it"
 
 
 def test_every_setting_read_is_visible_to_this_check() -> None:

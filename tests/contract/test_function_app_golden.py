@@ -45,7 +45,7 @@ EXPECTED = {
                 "type": "socketionegotiation",
                 "name": "negotiation",
                 "hub": "chat",
-                "userId": "{query.userId}",
+                "userId": "{headers.x-ms-client-principal-id}",
             },
             {"direction": "IN", "type": "httpTrigger", "name": "req", "authLevel": "ANONYMOUS", "route": "negotiate"},
             {"direction": "OUT", "type": "http", "name": "$return"},
@@ -78,7 +78,13 @@ OTHER_SAMPLES = {
     "whiteboard_negotiate": _http(
         "whiteboard/negotiate",
         "GET",
-        {"direction": "IN", "type": "socketionegotiation", "name": "negotiation", "hub": "whiteboard"},
+        {
+            "direction": "IN",
+            "type": "socketionegotiation",
+            "name": "negotiation",
+            "hub": "whiteboard",
+            "userId": "{headers.x-ms-client-principal-id}",
+        },
     ),
     **{
         f"whiteboard__{event}": _socketio(event, hub="whiteboard")

@@ -9,16 +9,25 @@ import asyncio
 
 import pytest
 import socketio
+from azure.messaging.webpubsubservice import WebPubSubServiceClient
 
 from tests.fixtures.inbox import Inbox
 
 pytestmark = pytest.mark.integration
 
 
-async def test_connect_without_user_is_refused(sioless_connect) -> None:
+async def test_connect_without_user_is_refused(sioless_stack, sioless_connect) -> None:
+    # negotiate always names a user (a guest at least); a token minted without one is refused at connect
+    token = WebPubSubServiceClient.from_connection_string(sioless_stack.connection_string, hub="chat")
+    anonymous = token.get_client_access_token(client_protocol="SocketIO")["token"]
+    client = socketio.AsyncClient(reconnection=False)
     with pytest.raises(socketio.exceptions.ConnectionError):
-        await sioless_connect(None)
-    assert (await sioless_connect("dave")).connected  # the refusal is about the missing user id, not the stack
+        await client.connect(
+            f"{sioless_stack.emulator_url}?access_token={anonymous}",
+            socketio_path="/clients/socketio/hubs/chat",
+            wait_timeout=5,
+        )
+    assert (await sioless_connect(None)).connected  # a guest: the refusal is about the missing user id
 
 
 async def test_room_chat_with_acks_typing_and_system_messages(sioless_connect) -> None:
