@@ -33,7 +33,9 @@ def create_app(host: DevHost) -> _devauth.ASGIApp:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await host.triggers.start()
         yield
+        await host.triggers.stop()
         await host.aclose()
 
     app = Starlette(

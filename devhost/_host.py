@@ -15,6 +15,7 @@ from ._invoke import Invocation, Invoker
 from ._loader import HTTP_TRIGGER, Binding, LoadedFunction, index_function_app
 from ._routes import Route, compile_route
 from ._settings import Settings, SettingsError, resolve_app_setting
+from ._triggers import BackgroundTriggers, TriggerOptions, discover
 
 log = logging.getLogger("devhost")
 
@@ -61,8 +62,13 @@ class DevHost:
         self.listeners: dict[tuple[str, str, str, str], SocketIOListener] = {}
         self.http_functions: list[HttpFunction] = []
         self._validation_keys: dict[str, list[str | None]] | None = None
+        background = []
         for function in functions:
             trigger = function.trigger
+            spec = discover(function, settings)
+            if spec is not None:
+                background.append(spec)
+                continue
             if trigger.type.lower() == SOCKETIO_TRIGGER:
                 self._add_listener(function, trigger)
             elif trigger.type == HTTP_TRIGGER:
@@ -77,10 +83,12 @@ class DevHost:
                 )
             else:
                 log.warning(
-                    "Function '%s' has a %s trigger, which the dev host does not run (HTTP and socketiotrigger only).",
+                    "Function '%s' has a %s trigger, which the dev host does not run (it runs httpTrigger, "
+                    "socketiotrigger, timerTrigger and queueTrigger).",
                     function.name,
                     trigger.type,
                 )
+        self.triggers = BackgroundTriggers(self, TriggerOptions.from_host_json(app_dir), background)
 
     @classmethod
     def load(cls, app_dir: Path, settings: Settings) -> DevHost:
@@ -153,7 +161,13 @@ class DevHost:
         return hosts
 
     async def run_outputs(self, function: LoadedFunction, invocation: Invocation) -> None:
-        """Execute the socketio output values of a successful invocation; a bad action fails it."""
+        """Execute the socketio and queue output values of a successful invocation; a failing one fails it."""
+        queue_error = await self.triggers.write_queue_outputs(function, invocation)
+        if queue_error is not None:
+            invocation.succeeded = False
+            invocation.error = queue_error
+            log.error("Function '%s': %s", function.name, queue_error)
+            return
         for binding in function.bindings_of_type(SOCKETIO_OUTPUT):
             value = invocation.outputs.get(binding.name)
             if value is None:
@@ -178,6 +192,8 @@ class DevHost:
                 f"        {listener.function.name}: socketiotrigger "
                 f"(hub={listener.hub}, namespace={listener.namespace}, event={listener.event_name})"
             )
+        for spec in self.triggers.specs:
+            lines.append(f"        {spec.function.name}: {spec.function.trigger.type}")
         return "\n".join(lines) + "\n"
 
 

@@ -1,0 +1,162 @@
+"""Timer and Storage Queue triggers on real parts: Azurite, dev host processes, the emulator and a python-socketio
+client. Timers fire on one instance only (a blob lease), and move to another when it stops; queue messages are
+delivered, retried and poisoned after five dequeues; timer and queue functions reach clients with an Emitter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from azure.storage.queue.aio import QueueClient
+
+from devhost.pytest_plugin import close_client, connect_client
+from devhost.stack import REPO, ManagedProcess, Stack, _popen, start_azurite, storage_connection_string
+
+pytestmark = pytest.mark.integration
+
+APPS = Path(__file__).resolve().parents[1] / "fixtures" / "apps"
+
+
+@pytest.fixture
+def storage() -> Iterator[str]:
+    azurite = start_azurite()
+    try:
+        yield storage_connection_string(*azurite.ready["ports"])
+    finally:
+        azurite.stop()
+
+
+def _devhost(app: str, storage: str) -> ManagedProcess:
+    env = dict(os.environ, AzureWebJobsStorage=storage, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
+    command = [sys.executable, "-u", "-m", "devhost", "--app-dir", str(APPS / app), "--port", "0"]
+    process = ManagedProcess(app, _popen(command, REPO, env))
+    process.pump("DEVHOST_READY")
+    process.wait_ready(30)
+    return process
+
+
+async def _take(storage: str, queue: str) -> list[str]:
+    """Every message now visible in ``queue`` (base64-decoded), removed from it."""
+    taken: list[str] = []
+    async with QueueClient.from_connection_string(storage, queue) as client:
+        try:
+            async for message in client.receive_messages(max_messages=32, messages_per_page=32):
+                taken.append(base64.b64decode(message.content).decode())
+                await client.delete_message(message)
+        except Exception as exc:  # the queue does not exist yet
+            if "QueueNotFound" not in str(exc):
+                raise
+    return taken
+
+
+async def _wait_for(predicate: Any, what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not await predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.2)
+
+
+def _holder(processes: list[ManagedProcess], function: str) -> ManagedProcess:
+    marker = f"Singleton lock acquired for '{function}'"
+    holders = [p for p in processes if any(marker in line for line in p.output)]
+    assert len(holders) == 1, [p.output[-20:] for p in processes]
+    return holders[0]
+
+
+async def test_timers_fire_once_per_occurrence_across_two_instances_and_fail_over(storage: str) -> None:
+    processes = [_devhost("timers", storage), _devhost("timers", storage)]
+    try:
+        startup: list[dict[str, Any]] = []
+        ticks: list[dict[str, Any]] = []
+
+        async def collected(min_ticks: int, min_startups: int) -> bool:
+            startup.extend(json.loads(text) for text in await _take(storage, "startup"))
+            ticks.extend(json.loads(text) for text in await _take(storage, "ticks"))
+            return len(ticks) >= min_ticks and len(startup) >= min_startups
+
+        await _wait_for(lambda: collected(4, 1), "run_on_startup and four one-second ticks")
+        # run_on_startup fired once, on the lock holder, with the TimerRequest the host sends.
+        assert len(startup) == 1
+        assert startup[0] | {"pid": 0} == {
+            "pid": 0,
+            "type": "TimerRequest",
+            "past_due": False,
+            "schedule": {"AdjustForDST": True},
+            "schedule_status": {
+                "Last": "0001-01-01T00:00:00+00:00",
+                "Next": f"{time.gmtime().tm_year + 1}-01-01T00:00:00+00:00",
+                "LastUpdated": "0001-01-01T00:00:00+00:00",
+            },
+        }
+        # Every tick came from one instance, at most one per second of schedule.
+        assert len({tick["pid"] for tick in ticks}) == 1
+        span = ticks[-1]["at"] - ticks[0]["at"]
+        assert len(ticks) <= span + 1.5, f"{len(ticks)} ticks in {span:.1f} s: fired on both instances?"
+        holder = _holder(processes, "every_second")
+        other = next(p for p in processes if p is not holder)
+        assert any("runs on another instance" in line for line in other.output)
+
+        # A graceful stop releases the lease: the other instance takes the timers over (and runs on startup).
+        first_pid = ticks[0]["pid"]
+        holder.stop()
+        ticks.clear()
+        startup.clear()
+
+        async def taken_over() -> bool:
+            await collected(0, 0)
+            return any(tick["pid"] != first_pid for tick in ticks) and len(startup) == 1
+
+        await _wait_for(taken_over, "the second instance to take the timers over")
+        assert startup[0]["pid"] != first_pid
+        assert any("Singleton lock acquired for 'every_second'" in line for line in other.output)
+    finally:
+        for process in processes:
+            process.stop()
+
+
+async def test_timer_and_queue_functions_reach_connected_clients_and_failures_end_in_the_poison_queue() -> None:
+    with Stack(app_dir=APPS / "triggers") as stack:
+        client = await connect_client(stack.devhost_url)
+        ticks: asyncio.Queue[Any] = asyncio.Queue()
+        works: asyncio.Queue[Any] = asyncio.Queue()
+        client.on("tick", ticks.put_nowait)
+        client.on("work", works.put_nowait)
+        try:
+            # The timer function's Emitter reaches the client through the socketio output binding.
+            assert await asyncio.wait_for(ticks.get(), 10) == {"past_due": False}
+
+            async with QueueClient.from_connection_string(stack.storage, "work") as work:
+                await work.create_queue()
+                sent = await work.send_message(base64.b64encode(b"hello").decode())
+                got = await asyncio.wait_for(works.get(), 15)
+                assert got == {
+                    "body": "hello",
+                    "id": sent.id,
+                    "dequeue_count": 1,
+                    "inserted": sent.inserted_on.isoformat(),
+                    "has_pop_receipt": True,
+                }
+
+                await work.send_message(base64.b64encode(b"fail").decode())
+
+                async def poisoned() -> bool:
+                    return any("Moving message to queue 'work-poison'" in line for line in stack.outputs()["devhost"])
+
+                await _wait_for(poisoned, "the failing message to reach work-poison")
+                assert await _take(stack.storage, "work-poison") == ["fail"]
+                assert await _take(stack.storage, "work") == []
+                output = stack.outputs()["devhost"]
+                failures = [line for line in output if "Executed 'Functions.work' (Failed" in line]
+                assert len(failures) == 5, "\n".join(output[-40:])
+                assert works.empty()
+        finally:
+            await close_client(client)
