@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 from azure.storage.queue.aio import QueueClient
 
+from devhost.processes import ManagedProcess, popen
 from devhost.pytest_plugin import close_client, connect_client
-from devhost.stack import REPO, ManagedProcess, Stack, _popen, start_azurite, storage_connection_string
+from devhost.stack import REPO, Stack, start_azurite, storage_connection_string
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +39,7 @@ def storage() -> Iterator[str]:
 def _devhost(app: str, storage: str) -> ManagedProcess:
     env = dict(os.environ, AzureWebJobsStorage=storage, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
     command = [sys.executable, "-u", "-m", "devhost", "--app-dir", str(APPS / app), "--port", "0"]
-    process = ManagedProcess(app, _popen(command, REPO, env))
+    process = ManagedProcess(app, popen(command, REPO, env))
     process.pump("DEVHOST_READY")
     process.wait_ready(30)
     return process
