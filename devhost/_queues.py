@@ -146,23 +146,29 @@ def trigger_input(message: QueueMessage, body: bytes, binary: bool) -> tuple[Typ
     return data, {key: value for key, value in metadata.items() if value is not None}
 
 
-def messages_of(value: TypedValue) -> list[bytes]:
-    """What one ``queue`` output value adds: a string or bytes is one message, a JSON array one per item."""
-    if value.type == "string":
-        return [str(value.value).encode("utf-8")]
-    if value.type == "bytes":
-        return [bytes(value.value)]
-    if value.type == "json":
-        parsed = json.loads(value.value)
-        if isinstance(parsed, list):
-            return [
-                (item if isinstance(item, str) else json.dumps(item, separators=(",", ":"))).encode("utf-8")
-                for item in parsed
-            ]
-        return [str(value.value).encode("utf-8")]
-    if value.type in ("int", "double"):
-        return [str(value.value).encode("utf-8")]
-    raise ValueError(f"a queue output cannot carry TypedData {value.type!r}")
+def messages_of(value: Any) -> list[bytes]:
+    """What one ``queue`` output value adds, from the host value of the worker's TypedData (``string`` -> str,
+    ``bytes``, ``json`` parsed): a str or bytes is one message, an array one per item (a non-string item as its
+    JSON text), an object its JSON text, a number its text."""
+    if isinstance(value, str):
+        return [value.encode("utf-8")]
+    if isinstance(value, (bytes, bytearray)):
+        return [bytes(value)]
+    if isinstance(value, list):
+        return [item for element in value for item in messages_of(_message_item(element))]
+    if isinstance(value, dict):
+        return [json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return [str(value).encode("utf-8")]
+    raise ValueError(f"a queue output cannot carry a {type(value).__name__}")
+
+
+def _message_item(element: Any) -> Any:
+    if isinstance(element, (str, bytes, bytearray, dict)) or (
+        isinstance(element, (int, float)) and not isinstance(element, bool)
+    ):
+        return element
+    return json.dumps(element, separators=(",", ":"), ensure_ascii=False)
 
 
 # -- clients ---------------------------------------------------------------------------------------------------
@@ -200,7 +206,7 @@ class QueueClients:
         if event is not None and payloads:
             event.set()
 
-    async def write_output(self, binding: Binding, connection_string: str, value: TypedValue) -> int:
+    async def write_output(self, binding: Binding, connection_string: str, value: Any) -> int:
         name = check_queue_name(str(binding.properties.get("queueName") or ""), f"queue output '{binding.name}'")
         payloads = messages_of(value)
         await self.add(connection_string, name, payloads)

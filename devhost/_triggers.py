@@ -9,6 +9,7 @@ output bindings) succeeded.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import socket
 import zlib
@@ -16,8 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import azure.functions as func
 
 from ._loader import Binding, LoadedFunction
 from ._queues import (
@@ -121,12 +120,18 @@ def discover(function: LoadedFunction, settings: Settings) -> TimerSpec | QueueS
     return None
 
 
-def _typed(value: Any) -> TypedValue:
-    """A Python trigger/output value as TypedData, with the azure.functions queue converter (str, bytes,
-    QueueMessage, lists of them), as the worker sends it to the host."""
-    converter = func.get_binding_registry().get(QUEUE_OUTPUT)
-    datum = converter.encode(value, expected_type=None)
-    return TypedValue(str(datum.type), datum.value)
+def _host_value(value: Any) -> Any:
+    """An output value as the host reads it back. Values the in-process invoker leaves as Python objects
+    (``func.QueueMessage``, alone or in a list) go through azure.functions' queue converter, as the worker
+    sends them (TypedData ``json``), and come back parsed; host values (str, bytes, dict, list) pass as they are."""
+    import azure.functions as func
+
+    if isinstance(value, func.QueueMessage) or (
+        isinstance(value, list) and any(isinstance(item, func.QueueMessage) for item in value)
+    ):
+        datum = func.get_binding_registry().get(QUEUE_OUTPUT).encode(value, expected_type=None)
+        return json.loads(datum.value) if datum.type == "json" else datum.value
+    return value
 
 
 async def invoke_triggered(
@@ -136,6 +141,7 @@ async def invoke_triggered(
 
     The worker's side is azure.functions' own converter for the trigger type (``TimerRequestConverter``,
     ``QueueMessageInConverter``) decoding exactly this TypedData, then the in-process invoker. Never raises."""
+    import azure.functions as func
     from azure.functions.meta import Datum
 
     trigger = function.trigger
@@ -215,7 +221,7 @@ class BackgroundTriggers:
                 continue
             try:
                 connection = storage_connection(self.host.settings, binding, function.name)
-                await self.queues.write_output(_resolved(binding, self.host.settings), connection, _typed(value))
+                await self.queues.write_output(_resolved(binding, self.host.settings), connection, _host_value(value))
             except Exception as exc:
                 return f"queue output '{binding.name}' failed: {type(exc).__name__}: {exc}"
         return None

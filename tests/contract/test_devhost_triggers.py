@@ -22,7 +22,7 @@ from devhost._queues import QueuesOptions, TypedValue, decode_content, encode_co
 from devhost._settings import SettingsError
 from devhost._singleton import SingletonOptions
 from devhost._timers import ScheduleStatus, dotnet_datetime, timer_request_json
-from devhost._triggers import TriggerOptions, discover
+from devhost._triggers import TriggerOptions, _host_value, discover
 
 # The host's TimerInfo as the worker receives it (TypedData json), as azure-functions' own decoder test has it.
 HOST_SAMPLE = (
@@ -126,13 +126,25 @@ def test_queue_trigger_input_decodes_to_the_workers_queue_message_with_every_met
         ("one", [b"one"]),
         (b"\x00\x01", [b"\x00\x01"]),
         (["a", "b"], [b"a", b"b"]),
-        (func.QueueMessage(id="m1", body="hi"), [b'{"id": "m1", "body": "hi"}']),
-        ([func.QueueMessage(id="m1", body="hi"), "x"], [b'{"id":"m1","body":"hi"}', b"x"]),
+        (func.QueueMessage(id="m1", body="hi"), [{"id": "m1", "body": "hi"}]),
+        ([func.QueueMessage(id="m1", body="hi"), "x"], [{"id": "m1", "body": "hi"}, b"x"]),
     ],
 )
-def test_queue_outputs_are_one_message_per_value_or_per_array_item(value: object, messages: list[bytes]) -> None:
-    datum = QueueMessageOutConverter.encode(value, expected_type=None)  # what the worker sends the host
-    assert messages_of(TypedValue(datum.type, datum.value)) == messages
+def test_queue_outputs_are_one_message_per_value_or_per_array_item(value: object, messages: list[object]) -> None:
+    # The worker's TypedData for the output, then the host's value of it (json parsed), then the messages.
+    datum = QueueMessageOutConverter.encode(value, expected_type=None)
+    host_value = json.loads(datum.value) if datum.type == "json" else datum.value
+    added = messages_of(host_value)
+    assert [json.loads(m) if isinstance(want, dict) else m for m, want in zip(added, messages, strict=True)] == messages
+    # The in-process invoker's Python values give the same messages.
+    assert messages_of(_host_value(value)) == added
+
+
+def test_queue_output_host_values_objects_and_numbers() -> None:
+    assert messages_of({"a": 1}) == [b'{"a":1}']
+    assert messages_of([{"a": 1}, 2, "x"]) == [b'{"a":1}', b"2", b"x"]
+    with pytest.raises(ValueError, match="cannot carry a NoneType"):
+        messages_of(None)
 
 
 def test_message_encoding_base64_is_the_default_and_undecodable_messages_are_refused() -> None:
