@@ -18,6 +18,7 @@ from pathlib import Path
 import uvicorn
 
 from ._app import create_app
+from ._cors import CorsPolicy
 from ._host import DevHost
 from ._loader import AppLoadError, FunctionLoadError
 from ._routes import RouteError
@@ -39,6 +40,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=7071, help="port (default 7071; 0 = pick a free one)")
     parser.add_argument("--setting", type=_setting, action="append", default=[], help="override an app setting")
+    parser.add_argument(
+        "--cors", default=None, help="comma-separated CORS origins, no spaces (default: local.settings.json Host.CORS)"
+    )
+    parser.add_argument(
+        "--cors-credentials",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="allow credentialed cross-origin requests (default: Host.CORSCredentials)",
+    )
     parser.add_argument("--function-timeout", type=float, default=None, help="seconds (default: host.json, else 30)")
     parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     return parser
@@ -75,6 +85,13 @@ def main(argv: list[str] | None = None) -> int:
     app_dir = args.app_dir.resolve()
     try:
         settings = load_settings(app_dir, dict(args.setting), function_timeout=args.function_timeout)
+        if args.cors is not None:  # func start's --cors / --cors-credentials win over local.settings.json
+            settings.cors = args.cors
+        if args.cors_credentials is not None:
+            settings.cors_credentials = args.cors_credentials
+        cors = CorsPolicy.parse(settings.cors, settings.cors_credentials)  # refuses '*' with credentials
+        if cors is not None:
+            log.info("CORS: %s%s", ", ".join(cors.origins), " (with credentials)" if cors.credentials else "")
         host = DevHost.load(app_dir, settings)
     except (AppLoadError, FunctionLoadError, SettingsError, RouteError) as exc:
         log.error("The app in %s cannot be loaded: %s", app_dir, exc)

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from . import _devauth
+from ._cors import CorsMiddleware, CorsPolicy
 from ._host import DevHost
 from ._http import handle_http
 from ._webhook import handle_webhook
@@ -46,4 +47,7 @@ def create_app(host: DevHost) -> _devauth.ASGIApp:
         ],
         lifespan=lifespan,
     )
-    return _devauth.wrap(app, host.settings)
+    wrapped = _devauth.wrap(app, host.settings)
+    # CORS outermost, as func start's middleware runs before the host: a preflight never reaches a function.
+    cors = CorsPolicy.parse(host.settings.cors, host.settings.cors_credentials)
+    return CorsMiddleware(wrapped, cors) if cors else wrapped

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -105,9 +106,28 @@ def find_http_function(host: DevHost, method: str, path: str) -> tuple[HttpFunct
     return None
 
 
+def log_not_found(host: DevHost, method: str, path: str) -> None:
+    """Log a request no function matches as the host's request tracing does, plus what the routes are."""
+    details: dict[str, Any] = {"requestId": str(uuid.uuid4()), "method": method, "uri": path}
+    log.info("Executing HTTP request: %s", json.dumps(details))
+    details.update(identities=[], status=404, duration=0)
+    log.info("Executed HTTP request: %s", json.dumps(details))
+    prefix = host.settings.route_prefix
+    where = f"under /{prefix}/" if prefix else "at the root (routePrefix is empty)"
+    log.warning(
+        "No function matches %s %s: HTTP functions are %s (host.json extensions.http.routePrefix %r); routes: %s.",
+        method,
+        path,
+        where,
+        prefix,
+        ", ".join(f"/{prefix}/{f.route.template}".replace("//", "/") for f in host.http_functions) or "none",
+    )
+
+
 async def handle_http(host: DevHost, request: Request) -> Response:
     found = find_http_function(host, request.method, request.url.path)
     if found is None:
+        log_not_found(host, request.method, request.url.path)
         return Response(status_code=404)
     http_function, route_params = found
     function = http_function.function

@@ -53,6 +53,9 @@ class Settings:
     function_timeout: float = DEFAULT_FUNCTION_TIMEOUT
     route_prefix: str = "api"
     source: str = ""
+    # local.settings.json "Host": {"CORS": "origin,origin", "CORSCredentials": true} (what func start reads).
+    cors: str = ""
+    cors_credentials: bool = False
 
     def get(self, name: str, default: str | None = None) -> str | None:
         if name in self.values:
@@ -90,7 +93,9 @@ def load_settings(
         source = None
         log.warning("No local.settings.json in %s; using the environment only.", app_dir)
     if source is not None:
-        raw = _read_json(source).get("Values", {})
+        local_json = _read_json(source)
+        _read_host_section(settings, local_json.get("Host"), source)
+        raw = local_json.get("Values", {})
         if not isinstance(raw, dict):
             raise SettingsError(f"{source}: 'Values' must be a JSON object of strings.")
         file_values = {str(k): str(v) for k, v in raw.items() if v is not None}
@@ -109,14 +114,44 @@ def load_settings(
         timeout = host.get("functionTimeout")
         if isinstance(timeout, str):
             settings.function_timeout = parse_timespan(timeout)
-        http = host.get("extensions", {})
-        if isinstance(http, dict) and isinstance(http.get("http"), dict):
-            prefix = http["http"].get("routePrefix")
-            if isinstance(prefix, str):
-                settings.route_prefix = prefix.strip("/")
+        settings.route_prefix = read_route_prefix(app_dir)
     if function_timeout is not None:
         settings.function_timeout = function_timeout
     return settings
+
+
+def _read_host_section(settings: Settings, host: object, source: Path) -> None:
+    if host is None:
+        return
+    if not isinstance(host, dict):
+        raise SettingsError(f"{source}: 'Host' must be a JSON object.")
+    cors = host.get("CORS")
+    if cors is not None:
+        if not isinstance(cors, str):
+            raise SettingsError(
+                f'{source}: Host.CORS must be a string of comma-separated origins, e.g. "http://a,http://b".'
+            )
+        settings.cors = cors
+    credentials = host.get("CORSCredentials")
+    if isinstance(credentials, str) and credentials.strip().lower() in ("true", "false"):
+        credentials = credentials.strip().lower() == "true"
+    if credentials is not None:
+        if not isinstance(credentials, bool):
+            raise SettingsError(f"{source}: Host.CORSCredentials must be true or false.")
+        settings.cors_credentials = credentials
+
+
+def read_route_prefix(app_dir: Path) -> str:
+    """host.json ``extensions.http.routePrefix`` ("api" when absent; "" is a valid prefix)."""
+    host_json = app_dir / "host.json"
+    if not host_json.is_file():
+        return "api"
+    http = _read_json(host_json).get("extensions", {})
+    if isinstance(http, dict) and isinstance(http.get("http"), dict):
+        prefix = http["http"].get("routePrefix")
+        if isinstance(prefix, str):
+            return prefix.strip("/")
+    return "api"
 
 
 def resolve_app_setting(settings: Settings, value: str) -> str:

@@ -279,13 +279,18 @@ class Stack:
 
 
 def _banner(stack: Stack, app_dir: Path) -> str:
+    from ._settings import read_route_prefix
+
+    # The HTTP functions live under host.json's routePrefix ("api" by default; "" puts them at the root).
+    prefix = read_route_prefix(app_dir)
+    pages = f"{stack.devhost_url}/{prefix}/" if prefix else f"{stack.devhost_url}/"
     lines = [
         "",
         "sioless local stack is up.",
-        f"  Chat sample:   {stack.devhost_url}/api/chat   (open it in two browser windows)",
+        f"  Chat sample:   {pages}chat   (open it in two browser windows)",
     ]
     if (app_dir / "web" / "whiteboard").is_dir():
-        lines.append(f"  Whiteboard:    {stack.devhost_url}/api/whiteboard")
+        lines.append(f"  Whiteboard:    {pages}whiteboard")
     lines += [
         f"  Dev host:      {stack.devhost_url}   (webhook {stack.devhost_url}/runtime/webhooks/socketio)",
         f"  Emulator:      {stack.emulator_url}   inspector {stack.inspector_url}",
