@@ -7,6 +7,8 @@ import logging
 from typing import Any
 from urllib.parse import parse_qs
 
+from shared.protocol import webhook
+
 from ._config import EmulatorConfig
 from ._hub import Hub
 from ._inspector import INSPECTOR_HTML, inspector_data
@@ -15,7 +17,7 @@ from ._upstream import Upstream
 
 log = logging.getLogger("emulator")
 
-CLIENT_PREFIX = "/clients/socketio/hubs/"
+CLIENT_PREFIX = webhook.CLIENT_PATH_PREFIX
 
 
 class EmulatorApp:

@@ -10,7 +10,8 @@ from urllib.parse import unquote, urlsplit
 
 import jwt
 
-CLIENT_PATH = "/clients/socketio/hubs/{hub}"
+from shared.protocol.webhook import NAME_IDENTIFIER_CLAIM, client_path
+
 _LOOPBACK = ("localhost", "127.0.0.1", "[::1]")
 
 
@@ -77,7 +78,7 @@ def _audiences(claims: dict[str, Any]) -> list[str]:
 def validate_client_token(token: str, keys: Sequence[str], hub: str, bases: Iterable[str]) -> dict[str, Any]:
     """Claims of a valid client token whose ``aud`` is ``<base>/clients/socketio/hubs/<hub>`` (case-insensitive)."""
     claims = _decode(token, keys)
-    path = CLIENT_PATH.format(hub=hub).lower()
+    path = client_path(hub).lower()
     wanted = {f"{b.lower()}{path}" for b in bases}
     got = [a.rstrip("/").lower() for a in _audiences(claims)]
     if not any(a in wanted for a in got):
@@ -116,7 +117,7 @@ def make_client_token(
     set)."""
     now = int(time.time())
     claims: dict[str, Any] = {
-        "aud": endpoint.rstrip("/") + CLIENT_PATH.format(hub=hub),
+        "aud": endpoint.rstrip("/") + client_path(hub),
         "iat": now,
         "nbf": now,
         "exp": now + 60 * minutes,
@@ -131,7 +132,7 @@ def make_client_token(
 
 
 _DOTNET_NAMES = {
-    "sub": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier",
+    "sub": NAME_IDENTIFIER_CLAIM,
     "role": "http://schemas.microsoft.com/ws/2008/06/identity/claims/role",
 }
 

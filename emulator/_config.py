@@ -10,11 +10,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from shared.protocol import webhook
+
 # The dev key of local.settings.json.example: the Functions side and the emulator agree on it out of the box.
 DEV_PRIMARY_KEY = "c2lvbGVzcy1sb2NhbC1kZXYta2V5LW5vdC1hLXNlY3JldA=="
 DEV_SECONDARY_KEY = "c2lvbGVzcy1sb2NhbC1kZXYtc2Vjb25kYXJ5LWtleQ=="
-DEFAULT_URL_TEMPLATE = "http://localhost:7071/runtime/webhooks/socketio"
-SYSTEM_EVENTS = ("connect", "connected", "disconnected")
+DEFAULT_URL_TEMPLATE = f"http://localhost:7071{webhook.WEBHOOK_PATH}"
+SYSTEM_EVENTS = webhook.SYSTEM_EVENTS
 FAILURE_POLICIES = ("close_connection", "disconnect_socket", "ignore")
 # REST hub name pattern (docs/protocol.md#hubs-sockets-and-namespaces).
 HUB_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_`,.\[\]]{0,127}$")

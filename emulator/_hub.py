@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 import engineio
 from socketio import packet as sio_packet
 
-from shared.protocol import group_name, parse_group_name
+from shared.protocol import group_name, parse_group_name, webhook
 
 from ._auth import TokenError, audience_bases, claims_as_lists, validate_client_token
 from ._config import EmulatorConfig, HubSettings
@@ -271,13 +271,8 @@ class Hub:
             return
         sock = Socket(socket_id=secrets.token_urlsafe(15), namespace=namespace)
         if self.settings.wants_system_event("connect"):
-            body = {
-                "claims": conn.claims,
-                "query": conn.query,
-                "headers": conn.headers,
-                "subprotocols": [],
-                "clientCertificates": [],
-            }
+            values: dict[str, Any] = {"claims": conn.claims, "query": conn.query, "headers": conn.headers}
+            body = {key: values.get(key, []) for key in webhook.CONNECT_BODY_KEYS}  # all five, always
             result = await self._call(
                 "connect", conn, sock, json.dumps(body).encode(), "application/json; charset=utf-8"
             )
@@ -298,7 +293,7 @@ class Hub:
             # accepted, but the connection went away meanwhile: an accepted socket always gets its
             # ``disconnected`` (generic Web PubSub: always after a 2xx connect; docs/protocol.md#refused-connect)
             if self.settings.wants_system_event("disconnected") and self.settings.wants_system_event("connect"):
-                reason = json.dumps({"reason": conn.close_reason or "transport close"}).encode()
+                reason = json.dumps({webhook.DISCONNECTED_REASON: conn.close_reason or "transport close"}).encode()
                 self._notify(conn, sock, "disconnected", reason)
             return
         conn.sockets[namespace] = sock
@@ -321,7 +316,7 @@ class Hub:
         if tell_client:
             await self._send(conn, sio_packet.Packet(sio_packet.DISCONNECT, namespace=namespace).encode())
         if self.settings.wants_system_event("disconnected"):
-            self._notify(conn, sock, "disconnected", json.dumps({"reason": reason}).encode())
+            self._notify(conn, sock, "disconnected", json.dumps({webhook.DISCONNECTED_REASON: reason}).encode())
 
     # ----------------------------------------------------------------- user events
     async def _user_event(self, conn: Connection, pkt: sio_packet.Packet, raw: str) -> None:

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 import uvicorn
 
-from ._app import CLIENT_PREFIX, EmulatorApp
+from shared.protocol.webhook import client_path
+
+from ._app import EmulatorApp
 from ._config import EmulatorConfig
 
 READY_MARKER = "EMULATOR_READY"
@@ -29,7 +31,7 @@ class Started:
     connection_string: str
 
     def client_url(self, hub: str) -> str:
-        return f"{self.endpoint}{CLIENT_PREFIX}{hub}"
+        return f"{self.endpoint}{client_path(hub)}"
 
 
 def _bind(host: str, port: int) -> socket.socket:

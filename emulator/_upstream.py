@@ -16,11 +16,9 @@ from urllib.parse import urlsplit, urlunsplit
 import aiohttp
 
 from shared.protocol import signature_header
+from shared.protocol import webhook as envelope
 
 log = logging.getLogger("emulator.upstream")
-
-CE_PREFIX_SYS = "azure.webpubsub.sys."
-CE_USER_MESSAGE = "azure.webpubsub.user.message"
 
 
 @dataclass(frozen=True)
@@ -138,13 +136,13 @@ class Upstream:
                 return None
             if now < state.retry_at and state.last_error:
                 return state.last_error
-            headers = {"WebHook-Request-Origin": self.origin, "ce-awpsversion": "1.0"}
+            headers = {envelope.ORIGIN: self.origin, envelope.CE_AWPS_VERSION: "1.0"}
             error: str | None = None
             try:
                 status, _, origins = await self._request("OPTIONS", url, headers, self.validation_timeout)
                 if status in (404, 405):
                     status, _, origins = await self._request("GET", url, headers, self.validation_timeout)
-                allowed = {o.strip().lower() for o in origins.split(",")}
+                allowed = {origin.lower() for origin in envelope.split_header_list(origins)}
                 if not 200 <= status < 300:
                     error = f"abuse-protection validation of {_redact(url)} returned {status}"
                 elif "*" not in allowed and self.origin.lower() not in allowed:
@@ -177,23 +175,23 @@ class Upstream:
         content_type: str,
     ) -> dict[bytes, bytes]:
         headers = {
-            "WebHook-Request-Origin": self.origin,
+            envelope.ORIGIN: self.origin,
             "Content-Type": content_type,
-            "ce-specversion": "1.0",
-            "ce-type": event_type,
-            "ce-source": f"/hubs/{hub}/client/{connection_id}",
-            "ce-id": uuid.uuid4().hex,
-            "ce-time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "ce-signature": signature_header(self._keys, connection_id),
-            "ce-connectionId": connection_id,
-            "ce-hub": hub,
-            "ce-eventName": event_name,
-            "ce-namespace": namespace,
-            "ce-socketId": socket_id,
-            "ce-awpsversion": "1.0",
+            envelope.CE_SPECVERSION: "1.0",
+            envelope.CE_TYPE: event_type,
+            envelope.CE_SOURCE: f"/hubs/{hub}/client/{connection_id}",
+            envelope.CE_ID: uuid.uuid4().hex,
+            envelope.CE_TIME: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            envelope.CE_SIGNATURE: signature_header(self._keys, connection_id),
+            envelope.CE_CONNECTION_ID: connection_id,
+            envelope.CE_HUB: hub,
+            envelope.CE_EVENT_NAME: event_name,
+            envelope.CE_NAMESPACE: namespace,
+            envelope.CE_SOCKET_ID: socket_id,
+            envelope.CE_AWPS_VERSION: "1.0",
         }
         if user_id:
-            headers["ce-userId"] = user_id
+            headers[envelope.CE_USER_ID] = user_id
         return {k.encode("ascii"): _header(v) for k, v in headers.items()}
 
     async def call(
@@ -216,7 +214,7 @@ class Upstream:
         text = ""
         error = await self._validate(url)
         if error is None:
-            event_type = CE_USER_MESSAGE if kind == "message" else CE_PREFIX_SYS + kind
+            event_type = envelope.USER_MESSAGE_TYPE if kind == "message" else envelope.event_type(kind)
             headers = self._headers(
                 hub=hub,
                 event_type=event_type,

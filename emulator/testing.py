@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared.protocol.webhook import client_path
+
 from ._server import READY_MARKER
 
 __all__ = ["EmulatorProcess", "EmulatorStartError", "start_emulator"]
@@ -50,7 +52,7 @@ class EmulatorProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def client_url(self, hub: str) -> str:
-        return f"{self.endpoint}/clients/socketio/hubs/{hub}"
+        return f"{self.endpoint}{client_path(hub)}"
 
     def connection_string_for(self, key: str) -> str:
         return self.connection_string.replace(self.connection_string.split("AccessKey=")[1].split(";")[0], key)

@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-# The claim type .NET uses for the user id when `sub` is mapped by the JWT handler.
-NAME_IDENTIFIER_CLAIM = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier"
+from .protocol.webhook import NAME_IDENTIFIER_CLAIM  # the claim type .NET maps `sub` to
 
 
 class TriggerDataError(ValueError):

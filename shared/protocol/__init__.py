@@ -1,14 +1,14 @@
 """Wire-protocol helpers of Web PubSub for Socket.IO (serverless), shared by the library and the offline stack.
 
 Everything here is pure, standard-library only, and pinned to the facts of docs/protocol.md by contract tests:
-group names (docs/protocol.md#group-names), Socket.IO packet text (docs/protocol.md#user-events,
-docs/protocol.md#output-actions), connection strings (docs/protocol.md#extension-settings), webhook signatures
-(docs/protocol.md#signatures)
-and the mapping of output actions to data-plane REST calls (docs/protocol.md#output-actions).
+group names (#group-names), Socket.IO packet text (#user-events, #output-actions), connection strings
+(#extension-settings), the webhook envelope (``shared.protocol.webhook``, #webhooks), webhook signatures
+(#signatures), the typed actions and their mapping to data-plane REST calls (#actions-to-rest-calls).
 """
 
 from __future__ import annotations
 
+from . import webhook
 from ._actions import (
     ACTION_NAMES,
     Action,
@@ -69,4 +69,5 @@ __all__ = [
     "signature_header",
     "signature_matches",
     "signature_of",
+    "webhook",
 ]

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from collections.abc import Iterable
 
-_SPLIT = re.compile(r"[,\s]+")
+from .webhook import split_header_list
 
 
 def signature_of(access_key: str, connection_id: str) -> str:
@@ -27,4 +26,4 @@ def signature_matches(header: str | None, access_key: str, connection_id: str) -
     if not header:
         return False
     expected = signature_of(access_key, connection_id).lower()
-    return any(hmac.compare_digest(entry.lower(), expected) for entry in _SPLIT.split(header.strip()) if entry)
+    return any(hmac.compare_digest(entry.lower(), expected) for entry in split_header_list(header))
