@@ -12,6 +12,7 @@ from azure.functions.decorators.core import DataType
 from ._actions import OutputLike, check_namespace
 from ._dispatch import HandlerSpec, Kind, arity, run_async, run_sync
 from ._errors import UnsupportedError
+from ._greeting import Greetings, may_greet
 from ._names import function_name
 from ._socket import Emitter
 from ._tracking import Tracking, default_handler
@@ -91,6 +92,8 @@ class SocketIOBlueprint(func.Blueprint):
         # gets default connect/disconnected functions that @on_connect/@on_disconnect replace.
         self.tracking = Tracking(bool(sessions), bool(presence)) if sessions or presence else None
         self._tracked: set[str] = set()
+        # namespaces whose connect handler may act on its socket: each gets a `connected` function (_greeting)
+        self._greetings: Greetings | None = None
         if self.tracking is not None:
             self._track(self.namespace)
 
@@ -106,10 +109,28 @@ class SocketIOBlueprint(func.Blueprint):
         self._register("connect", "connect", ns, default_handler("connect"))
         self._register("disconnected", "disconnected", ns, default_handler("disconnected"))
 
-    def _register(self, kind: Kind, event: str, namespace: str | None, handler: Callable[..., Any]) -> None:
+    def _register(
+        self, kind: Kind, event: str, namespace: str | None, handler: Callable[..., Any], greets: bool | None = None
+    ) -> None:
         ns = self.namespace if namespace is None else check_namespace(namespace)
         if self.tracking is not None and ns.casefold() not in self._tracked:
             self._track(ns)
+        self._add_spec(kind, event, ns, handler)
+        if kind == "connect" and not getattr(handler, "sioless_default", False):
+            if may_greet(handler) if greets is None else greets:
+                self._greet(ns)
+
+    def _greet(self, ns: str) -> None:
+        """Let the connect handler of ``ns`` act on its socket: its actions wait for a ``connected`` function."""
+        if self._greetings is None:
+            self._greetings = Greetings()
+            for spec in self._specs.values():
+                spec.greetings = self._greetings
+        self._greetings.add(ns)
+        if (ns.casefold(), "sys", "connected") not in self._specs:
+            self._add_spec("connected", "connected", ns, default_handler("connected"))
+
+    def _add_spec(self, kind: Kind, event: str, ns: str, handler: Callable[..., Any]) -> None:
         # The extension keys listeners by (hub, namespace, type, eventName) case-insensitively and refuses
         # duplicates ("Duplicated binding attribute find"); refuse them here, where the line number helps.
         key = (ns.casefold(), "user" if kind == "event" else "sys", event.casefold())
@@ -138,6 +159,7 @@ class SocketIOBlueprint(func.Blueprint):
             min_args=required,
             max_args=maximum,
             tracking=self.tracking,
+            greetings=self._greetings,
         )
         wrapper = _make_wrapper(spec, replaceable=getattr(handler, "sioless_default", False))
         builder = self.generic_output_binding(
@@ -154,13 +176,20 @@ class SocketIOBlueprint(func.Blueprint):
         self.function_name(spec.function_name)(builder)
         self._specs[key] = spec
 
-    def _decorator(self, kind: Kind, event: str, namespace: str | None, handler: Callable[..., Any] | None) -> Any:
+    def _decorator(
+        self,
+        kind: Kind,
+        event: str,
+        namespace: str | None,
+        handler: Callable[..., Any] | None,
+        greets: bool | None = None,
+    ) -> Any:
         if handler is not None:
-            self._register(kind, event, namespace, handler)
+            self._register(kind, event, namespace, handler, greets)
             return handler
 
         def decorate(fn: F) -> F:
-            self._register(kind, event, namespace, fn)
+            self._register(kind, event, namespace, fn, greets)
             return fn
 
         return decorate
@@ -201,10 +230,18 @@ class SocketIOBlueprint(func.Blueprint):
 
         return decorate
 
-    def on_connect(self, handler: Callable[..., Any] | None = None, *, namespace: str | None = None) -> Any:
+    def on_connect(
+        self, handler: Callable[..., Any] | None = None, *, namespace: str | None = None, greets: bool | None = None
+    ) -> Any:
         """``handler(socket[, request: ConnectRequest])``: accept (return None/True), refuse (return False or
-        raise ``ConnectRefused``). The socket is not connected yet: emit/join in ``on_connected``."""
-        return self._decorator("connect", "connect", namespace, handler)
+        raise ``ConnectRefused``).
+
+        ``socket.emit``/``join``/``leave`` work here: they run once the service has connected the socket, through a
+        ``connected`` function this blueprint adds (docs/api.md "Greeting in connect"). It is added when the
+        handler's own code calls ``emit``/``send``/``join``/``leave``; ``greets=True`` adds it for a handler that
+        does so through another function, ``greets=False`` never adds it.
+        """
+        return self._decorator("connect", "connect", namespace, handler, greets)
 
     def on_connected(self, handler: Callable[..., Any] | None = None, *, namespace: str | None = None) -> Any:
         """``handler(socket)``, after the service accepted the socket."""

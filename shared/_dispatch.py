@@ -20,8 +20,10 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
+from . import _greeting
 from ._actions import ActionList, OutputLike, json_error
 from ._errors import AckError, ConnectRefused, SiolessError
+from ._greeting import Greetings
 from ._request import ConnectRequest, TriggerDataError
 from ._socket import Socket
 from ._storage import StorageError
@@ -49,6 +51,7 @@ class HandlerSpec:
         "max_args",
         "label",
         "tracking",
+        "greetings",
     )
 
     def __init__(
@@ -62,6 +65,7 @@ class HandlerSpec:
         min_args: int,
         max_args: float,
         tracking: Tracking | None = None,
+        greetings: Greetings | None = None,
     ) -> None:
         self.kind = kind
         self.hub = hub
@@ -74,6 +78,7 @@ class HandlerSpec:
         name = getattr(handler, "__qualname__", repr(handler))
         self.label = f"{name}() for {'event' if kind == 'event' else 'system event'} {event!r}"
         self.tracking = tracking  # sessions/presence hooks (docs/state.md), None when off
+        self.greetings = greetings  # namespaces whose connect may act on its socket (shared._greeting), or None
 
     def __repr__(self) -> str:
         return f"HandlerSpec({self.kind!r}, hub={self.hub!r}, namespace={self.namespace!r}, event={self.event!r})"
@@ -255,15 +260,21 @@ def run_sync(spec: HandlerSpec, raw: Any, out: OutputLike) -> str:
             socket, args = _prepare(spec, raw, actions)
             if spec.tracking is not None:
                 spec.tracking.before(spec.kind, socket, raw)
+            if spec.greetings is not None and spec.kind in ("connect", "connected"):
+                _greeting.before(spec.greetings, spec.kind, socket, actions)
             result = spec.handler(socket, *args)
             if inspect.isawaitable(result):
                 close = getattr(result, "close", None)
                 if close is not None:
                     close()
                 raise TypeError(f"{spec.label} returned an awaitable from a sync function; declare it async def")
+            if spec.kind == "connect":
+                _greeting.after_connect(socket, actions, accepted=result is not False)
             if spec.tracking is not None:
                 spec.tracking.after(spec.kind, socket, actions, result)
         except Exception as exc:
+            if spec.kind == "connect" and actions:
+                _greeting.after_connect(socket, actions, accepted=False)  # a refused socket gets nothing
             if actions and spec.tracking is not None and isinstance(exc, AckError):
                 exc = spec.tracking.after_error(spec.kind, socket, actions, exc)  # its actions are still sent
             return _failure(spec, exc, out, actions)
@@ -279,10 +290,18 @@ async def run_async(spec: HandlerSpec, raw: Any, out: OutputLike) -> str:
             socket, args = _prepare(spec, raw, actions)
             if spec.tracking is not None:  # storage calls: in a thread, never on the worker's loop
                 await asyncio.to_thread(spec.tracking.before, spec.kind, socket, raw)
+            if spec.greetings is not None and spec.kind == "connect":
+                _greeting.before(spec.greetings, spec.kind, socket, actions)  # no I/O
+            elif spec.greetings is not None and spec.kind == "connected":
+                await asyncio.to_thread(_greeting.before, spec.greetings, spec.kind, socket, actions)
             result = await spec.handler(socket, *args)
+            if spec.kind == "connect" and actions:
+                await asyncio.to_thread(_greeting.after_connect, socket, actions, result is not False)
             if spec.tracking is not None:
                 await asyncio.to_thread(spec.tracking.after, spec.kind, socket, actions, result)
         except Exception as exc:
+            if spec.kind == "connect" and actions:
+                _greeting.after_connect(socket, actions, accepted=False)  # a refused socket gets nothing
             if actions and spec.tracking is not None and isinstance(exc, AckError):
                 exc = await asyncio.to_thread(spec.tracking.after_error, spec.kind, socket, actions, exc)
             return _failure(spec, exc, out, actions)

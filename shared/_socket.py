@@ -16,6 +16,7 @@ from . import _tracking
 from ._actions import ActionList, OutputLike, check_event, check_namespace, room_list
 from ._broadcast import BroadcastOperator
 from ._errors import UnsupportedError, no_server_acks
+from ._greeting import GREETS
 
 if TYPE_CHECKING:
     from .protocol import Action
@@ -76,12 +77,22 @@ class Socket:
             self._server = Emitter(self.namespace, hub=self.hub, actions=self._actions)
         return self._server
 
-    def _require_connected(self, operation: str) -> None:
-        if self._connecting:
+    def _require_connected(self, operation: str, *, waits: bool = True) -> None:
+        """In a connect handler, ``waits`` operations are kept for the ``connected`` event (shared._greeting) when the
+        blueprint added that function for this handler; others (``disconnect``) have no connect-time form."""
+        if not self._connecting or (waits and self.state.get(GREETS)):
+            return
+        if not waits:
             raise UnsupportedError(
-                f"socket.{operation} cannot run in a connect handler: the service adds the socket to its groups "
-                "only after connect returns, so the action would reach nobody. Do it in @sio.on_connected()."
+                f"socket.{operation} cannot run in a connect handler: refuse the socket instead "
+                "(return False or raise ConnectRefused)."
             )
+        raise UnsupportedError(
+            f"socket.{operation} in this connect handler needs the blueprint's 'connected' function, which runs it "
+            "once the service has connected the socket. The blueprint adds it when the connect handler's own code "
+            "calls emit/send/join/leave; this one does so through another function: declare it with "
+            "@sio.on_connect(greets=True)."
+        )
 
     def emit(self, event: str, *args: Any, callback: Callable[..., Any] | None = None) -> None:
         """Emit to this socket only (``sendToSocket``)."""
@@ -141,7 +152,7 @@ class Socket:
 
         In a connect handler refuse instead: ``raise ConnectRefused(...)``.
         """
-        self._require_connected("disconnect()")
+        self._require_connected("disconnect()", waits=False)
         if not isinstance(close, bool):
             raise ValueError(f"close must be True or False, got {close!r}.")
         self._actions.add(

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 from .._actions import ActionList, OutputLike
 from .._errors import SiolessError
+from .._greeting import GREETS
 from .._request import ConnectRequest
 from .._socket import Emitter, Socket
 
@@ -35,6 +36,11 @@ class Invocation:
         self.connecting = connecting
         self.open = True
         self.foreign: list[tuple[str, str, str, str]] = []  # (join|leave, namespace, sid, room)
+
+    @property
+    def greets(self) -> bool:
+        """In connect: whether actions on the connecting socket can wait for its `connected` event."""
+        return self.socket is not None and bool(self.socket.state.get(GREETS))
 
     @property
     def sid(self) -> str | None:

@@ -164,16 +164,18 @@ def accept(socket: Socket) -> None:
 
 
 def connecting_error(what: str) -> UnsupportedError:
-    instead = (
-        "Refuse the connection instead: return False or raise ConnectionRefusedError."
-        if "disconnect" in what
-        else "Do it in the handler of the client's first event (e.g. have it emit 'join' after connecting)."
-    )
+    if "disconnect" in what:
+        return unsupported(
+            what,
+            "the socket is not connected until the connect handler returns",
+            "Refuse the connection instead: return False or raise ConnectionRefusedError.",
+        )
     return unsupported(
         what,
-        "the service adds the socket to its rooms only after the connect function returns, so the action would "
-        "reach nobody",
-        instead,
+        "this connect handler has no 'connected' companion, which would run it once the service has connected "
+        "the socket (it is added when the handler's own code calls emit/send/enter_room/leave_room; this one does "
+        "it through another function)",
+        "Create the server with greets=True: AsyncServer(..., greets=True).",
     )
 
 

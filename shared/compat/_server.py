@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from .._actions import OutputLike, check_namespace
 from .._blueprint import SocketIOBlueprint
+from .._greeting import may_greet
 from .._socket import Emitter, Socket
 from . import _state
 from ._context import EmitterScope, Invocation, current
@@ -66,6 +67,7 @@ class BaseServer:
         *,
         hub: str | None = None,
         state: bool = True,
+        greets: bool | None = None,
         **kwargs: Any,
     ) -> None:
         if client_manager is not None:
@@ -105,6 +107,8 @@ class BaseServer:
         self.namespaces: list[str] = [check_namespace(ns, "namespaces entry") for ns in (namespaces or ["/"])]
         self._registrations: list[tuple[str, str, Callable[..., Any]]] = []
         self.state = bool(state)
+        # None: a connect handler gets the `connected` companion when its own code calls emit/enter_room/...
+        self.greets = greets
         self._blueprint = self._new_blueprint(self.hub)
         self._finalized = False
 
@@ -148,7 +152,8 @@ class BaseServer:
         if not callable(handler):
             raise TypeError(f"the handler for {event!r} must be callable, got {handler!r}.")
         if event == "connect":
-            blueprint.on_connect(connect_wrapper(self, handler), namespace=namespace)
+            greets = may_greet(handler) if self.greets is None else self.greets
+            blueprint.on_connect(connect_wrapper(self, handler), namespace=namespace, greets=greets)
         elif event == "disconnect":
             blueprint.on_disconnect(disconnect_wrapper(self, handler), namespace=namespace)
         elif isinstance(event, str) and event.casefold() in _SYSTEM_NAMES:
@@ -260,7 +265,7 @@ class BaseServer:
         target = to if to is not None else room
         rooms = None if target is None else [target] if isinstance(target, str) else list(target)
         skip = [] if skip_sid is None else [skip_sid] if isinstance(skip_sid, str) else list(skip_sid)
-        if invocation.connecting and rooms and invocation.sid in rooms:
+        if invocation.connecting and rooms and invocation.sid in rooms and not invocation.greets:
             raise connecting_error(f"sio.{operation} to the connecting client")
         operator = Emitter(namespace or "/", hub=invocation.hub, actions=invocation.actions)
         if rooms is not None:  # an empty list is an error (room_list), not a broadcast to everyone
@@ -273,8 +278,10 @@ class BaseServer:
         invocation = current(f"sio.{operation}")
         if not isinstance(sid, str) or not sid:
             raise ValueError(f"sid must be a non-empty string, got {sid!r}.")
-        if invocation.connecting and sid == invocation.sid:
-            raise connecting_error(f"sio.{operation} on the connecting client")
+        if invocation.connecting and sid == invocation.sid and invocation.socket is not None:
+            if operation == "disconnect()" or not invocation.greets:
+                raise connecting_error(f"sio.{operation} on the connecting client")
+            return invocation.socket, invocation  # its actions wait for the `connected` event (shared._greeting)
         return Socket(sid, check_namespace(namespace or "/"), invocation.hub, actions=invocation.actions), invocation
 
     def _enter_room(self, sid: str, room: str, namespace: str | None = None) -> None:

@@ -161,13 +161,30 @@ def test_server_to_client_acks_are_refused() -> None:
         Emitter().call("e")
 
 
-def test_connecting_socket_refuses_self_operations() -> None:
+def test_connecting_socket_without_greetings_refuses_self_operations() -> None:
+    # A connect handler registered without the `connected` companion (greets=False, or acting through a helper
+    # the registration could not see): its own-socket actions could reach nobody, so they raise.
     s = socket(connecting=True)
-    for operation in (lambda: s.emit("e"), lambda: s.join("r"), lambda: s.leave("r"), lambda: s.disconnect()):
-        with pytest.raises(UnsupportedError, match="on_connected"):
+    for operation in (lambda: s.emit("e"), lambda: s.join("r"), lambda: s.leave("r")):
+        with pytest.raises(UnsupportedError, match=r"greets=True"):
             operation()
+    with pytest.raises(UnsupportedError, match="refuse the socket instead"):
+        s.disconnect()
     s.broadcast.emit("someone is connecting")  # others can still be told
     assert len(s.actions) == 1
+
+
+def test_connecting_socket_with_greetings_records_self_operations() -> None:
+    from shared._greeting import GREETS
+
+    s = socket(connecting=True)
+    s.state[GREETS] = True  # what the dispatch sets when the blueprint has the `connected` companion
+    s.emit("hello", "world")
+    s.join("lobby")
+    s.leave("lobby")
+    assert [a["actionName"] for a in s.actions] == ["sendToSocket", "addSocketToRoom", "removeSocketFromRoom"]
+    with pytest.raises(UnsupportedError, match="refuse the socket instead"):
+        s.disconnect()
 
 
 def test_wildcard_namespace_is_refused() -> None:
