@@ -18,6 +18,7 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "tests" / "node" / "connect_helper.mjs"
+APP = ROOT / "tests" / "fixtures" / "apps" / "greeting"
 
 
 def _line(process: subprocess.Popen[str]) -> dict[str, Any]:
@@ -29,7 +30,7 @@ def _line(process: subprocess.Popen[str]) -> dict[str, Any]:
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed (make setup)")
 def test_helper_connects_refuses_and_reconnects_after_an_emulator_restart(sioless_stack_factory) -> None:
-    stack = sioless_stack_factory(ROOT, azurite_ports=None)
+    stack = sioless_stack_factory(APP)
     node = subprocess.Popen(
         ["node", str(SCRIPT), stack.devhost_url],
         stdin=subprocess.PIPE,

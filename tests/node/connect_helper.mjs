@@ -1,4 +1,5 @@
-// web/sioless.js (the connect helper) with the stock node socket.io-client against the chat hub of a running stack.
+// web/sioless.js (the connect helper) with the stock node socket.io-client against the greeting fixture app
+// (tests/fixtures/apps/greeting: hub greet, join/say, a greeting in connect, ?mode=false refuses).
 // Usage: node tests/node/connect_helper.mjs <devhost base url>
 // Protocol (one JSON line per step on stdout; commands on stdin):
 //   -> {"event":"ready", checks}   refusal / bad route / both forms connected, alice in a room (joined in `connect`)
@@ -14,7 +15,7 @@ const checks = [];
 const check = (name, ok, detail = undefined) => checks.push({ name, ok: Boolean(ok), detail });
 const out = (o) => process.stdout.write(JSON.stringify(o) + "\n");
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const route = (user) => new URL(`/api/negotiate${user ? `?userId=${user}` : ""}`, base).href;
+const route = (user) => new URL(`/api/greet/negotiate?userId=${user}`, base).href;
 
 // A fetch that records each negotiation's token, to prove every (re)connection used a fresh one.
 const tokens = [];
@@ -37,10 +38,11 @@ async function waitFor(predicate, what) {
 const sockets = [];
 let alice;
 let firstId;
-const alice_ = { connects: 0, joins: [], messages: [] };
+const alice_ = { connects: 0, joins: [], messages: [], greetings: 0 };
 try {
   try {
-    sockets.push(await sioless.connect(route(""), fast));
+    // the app refuses ?mode=false on the Engine.IO query: the helper keeps the page's own query next to the token
+    sockets.push(await sioless.connect(route("mallory"), { ...fast, query: { mode: "false" } }));
     check("refused connect rejects", false, "connected");
   } catch (err) {
     check("refused connect rejects with the service's message", /refused/i.test(err.message), err.message);
@@ -58,10 +60,11 @@ try {
   check("synchronous form returns a socket at once", alice && !alice.connected && typeof alice.on === "function");
   alice.on("connect", async () => {
     alice_.connects++;
-    const answer = await alice.timeout(5000).emitWithAck("join", "helper-room", "alice");
+    const answer = await alice.timeout(5000).emitWithAck("join", "helper-room");
     alice_.joins.push(answer);
   });
-  alice.on("chat message", (m) => alice_.messages.push(m));
+  alice.on("said", (text) => alice_.messages.push(text));
+  alice.on("hello", () => alice_.greetings++);
   await waitFor(() => alice_.joins.length === 1, "alice's first join");
   check("synchronous form connects and joins in its connect listener", alice_.joins[0].ok === true, alice_.joins[0]);
   check("one negotiation for the first connection", tokens.length === 1, tokens.length);
@@ -89,11 +92,12 @@ for await (const line of lines) {
     check("the reconnection used the newest token", alice.io.opts.query.access_token === tokens.at(-1));
     const bob = sockets.at(-1);
     await waitFor(() => bob.connected, "bob to reconnect");
-    await bob.timeout(5000).emitWithAck("join", "helper-room", "bob");
-    const ack = await bob.timeout(5000).emitWithAck("chat message", "helper-room", "after the restart", "bob");
+    const ack = await bob.timeout(5000).emitWithAck("say", "helper-room", "after the restart");
     check("bob's message is acked after the restart", ack.ok === true, ack);
-    await waitFor(() => alice_.messages.some((m) => m.text === "after the restart"), "bob's message at alice");
+    await waitFor(() => alice_.messages.includes("after the restart"), "bob's message at alice");
     check("alice is in her room again", true);
+    await waitFor(() => alice_.greetings >= 2, "the greeting of the new connection");
+    check("the connect handler's greeting arrives on the reconnection too", alice_.greetings >= 2, alice_.greetings);
   } catch (err) {
     check("reconnection ran to the end", false, String((err && err.stack) || err));
   }
