@@ -99,9 +99,14 @@ class Connection:
     notify_tail: asyncio.Task[None] | None = None
     closed: bool = False
     close_reason: str | None = None
+    # What filters see: built once (its ``groups`` is this connection's live set), not per filter evaluation.
+    _subject: Subject = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._subject = Subject(self.connection_id, self.user_id, self.groups)
 
     def subject(self) -> Subject:
-        return Subject(self.connection_id, self.user_id, self.groups)
+        return self._subject
 
 
 class Hub:
@@ -117,6 +122,8 @@ class Hub:
         self._endpoint = endpoint
         self.connections: dict[str, Connection] = {}
         self.groups: dict[str, set[str]] = {}
+        # user id -> its connection ids, so user routes do not scan every connection
+        self.users: dict[str, set[str]] = {}
         # Groups a user was added to: in Web PubSub they apply to the user's future connections as well.
         self.user_groups: dict[str, set[str]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -172,6 +179,8 @@ class Hub:
         )
         conn.worker = asyncio.create_task(self._worker(conn), name=f"emulator-conn-{sid}")
         self.connections[sid] = conn
+        if conn.user_id is not None:
+            self.users.setdefault(conn.user_id, set()).add(sid)
         for group in self.user_groups.get(conn.user_id or "", ()):
             self._join(conn, group)
         log.info("hub %s: connection %s opened (user %s)", self.name, sid, conn.user_id)
@@ -192,6 +201,12 @@ class Hub:
         if conn is None or conn.closed:
             return
         conn.closed = True
+        if conn.user_id is not None:
+            same_user = self.users.get(conn.user_id)
+            if same_user is not None:
+                same_user.discard(sid)
+                if not same_user:
+                    del self.users[conn.user_id]
         # Sockets the client left just before closing (``41`` packets still queued) left normally.
         while not conn.queue.empty():
             item = conn.queue.get_nowait()
@@ -439,10 +454,20 @@ class Hub:
         self._leave(conn, group)
 
     def in_group(self, group: str) -> list[Connection]:
-        return [self.connections[c] for c in self.groups.get(group, ()) if c in self.connections]
+        connections = self.connections
+        return [connections[c] for c in self.groups.get(group, ()) if c in connections]
+
+    def in_any_group(self, groups: Iterable[str]) -> list[Connection]:
+        """Members of any of ``groups``, each once (from the group index: no scan of all connections)."""
+        ids: set[str] = set()
+        for group in groups:
+            ids.update(self.groups.get(group, ()))
+        connections = self.connections
+        return [connections[c] for c in ids if c in connections]
 
     def of_user(self, user_id: str) -> list[Connection]:
-        return [c for c in self.connections.values() if c.user_id == user_id]
+        connections = self.connections
+        return [connections[c] for c in self.users.get(user_id, ()) if c in connections]
 
     async def deliver(self, targets: Iterable[Connection], text: str, pkt: sio_packet.Packet) -> int:
         """Send one Socket.IO packet (parsed; ``text`` lacks the Engine.IO ``4``) to connections.

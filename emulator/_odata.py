@@ -3,12 +3,19 @@
 Identifiers: ``connectionId``, ``userId``, ``groups``. Precedence: ``not`` > comparisons > ``and`` > ``or``, so
 ``'a' in groups or 'b' in groups and not ('c' in groups)`` is *a OR (b AND NOT c)*, as the extension's
 unparenthesised filters need (docs/protocol.md#output-actions).
+
+Every ``addSocketToRoom`` arrives as ``'<the socket's own group>' in groups`` (docs/protocol.md#output-actions),
+a different text for each socket, so such membership filters (and ``or`` chains of them) are recognised without
+lark: ``any_of_groups`` lets the caller take the members from its group index instead of testing every
+connection. Parsed filters are kept in a bounded LRU cache.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from lark import Lark, Token, Transformer, v_args
@@ -202,11 +209,73 @@ def _describe(exc: UnexpectedInput, text: str) -> str:
     return f"syntax error at position {pos}"
 
 
-def compile_filter(text: str | None) -> Callable[[Subject], bool] | None:
-    """A predicate for ``text``, or None when the filter is empty (= no filter, docs/protocol.md#output-actions). Raises
+@dataclass(frozen=True)
+class Filter:
+    """A parsed filter. ``any_of_groups`` is set when the filter means exactly "member of one of these groups"."""
+
+    text: str
+    matches: Callable[[Subject], bool]
+    any_of_groups: frozenset[str] | None = None
+
+
+_QUOTED = r"'((?:[^']|'')*)'"
+# ``'g' in groups`` optionally chained with ``or``: the lexer of _GRAMMAR reads such text the same way (keywords
+# are lower-case and whole words); anything else (parentheses, other case, other operators) takes lark's path.
+_MEMBERSHIP = re.compile(rf"\s*{_QUOTED}\s+in\s+groups\b\s*")
+_OR = re.compile(r"or\s+")
+
+
+def _membership_groups(text: str) -> frozenset[str] | None:
+    """The groups of a filter that is only ``'g1' in groups or 'g2' in groups ...``; None for any other filter."""
+    groups = []
+    pos = 0
+    while True:
+        match = _MEMBERSHIP.match(text, pos)
+        if match is None:
+            return None
+        groups.append(match.group(1).replace("''", "'"))
+        pos = match.end()
+        if pos == len(text):
+            return frozenset(groups)
+        separator = _OR.match(text, pos)
+        if separator is None:
+            return None
+        pos = separator.end()
+
+
+def _any_of(groups: frozenset[str]) -> Callable[[Subject], bool]:
+    if len(groups) == 1:
+        (group,) = groups
+        return lambda s: group in s.groups
+    return lambda s: not groups.isdisjoint(s.groups)
+
+
+@lru_cache(maxsize=1024)
+def parse_filter(text: str | None) -> Filter | None:
+    """The parsed ``text``, or None when the filter is empty (= no filter, docs/protocol.md#output-actions). Raises
     FilterError."""
     if text is None or not text.strip():
         return None
+    groups = _membership_groups(text)
+    if groups is not None:
+        return Filter(text, _any_of(groups), groups)
+    return Filter(text, _compile(text))
+
+
+def compile_filter(text: str | None) -> Callable[[Subject], bool] | None:
+    """A predicate for ``text``, or None when the filter is empty (= no filter, docs/protocol.md#output-actions). Raises
+    FilterError."""
+    parsed = parse_filter(text)
+    return None if parsed is None else parsed.matches
+
+
+def compile_general(text: str) -> Callable[[Subject], bool]:
+    """``text`` through lark and the general evaluator only (no membership shortcut): the reference the
+    shortcut is tested against."""
+    return _compile(text)
+
+
+def _compile(text: str) -> Callable[[Subject], bool]:
     try:
         tree = _PARSER.parse(text)
     except UnexpectedInput as exc:

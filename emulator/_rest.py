@@ -13,7 +13,7 @@ from socketio import packet as sio_packet
 
 from ._auth import TokenError, audience_bases, make_client_token, validate_rest_token
 from ._hub import BINARY_REFUSAL, Connection, Hub, PacketRefused, parse_sio
-from ._odata import FilterError, compile_filter
+from ._odata import Filter, FilterError, parse_filter
 
 if TYPE_CHECKING:
     from ._app import EmulatorApp
@@ -149,7 +149,7 @@ class RestApi:
         rest = seg[2:]
         match rest, m:
             case [":send"], "POST":
-                return await self._send(hub, r, list(hub.connections.values()), filtered=True)
+                return await self._send(hub, r, None, filtered=True)
             case ["groups", group, ":send"], "POST":
                 return await self._send(hub, r, hub.in_group(group), filtered=True)
             case ["connections", conn_id, ":send"], "POST":
@@ -227,15 +227,37 @@ class RestApi:
                 )
         raise RestError(404, "NotFound", f"No such REST route: {m} {r.raw_path}.")
 
-    def _filtered(self, r: _Request, targets: list[Connection]) -> list[Connection]:
+    @staticmethod
+    def _parse_filter(text: str | None) -> Filter | None:
         try:
-            predicate = compile_filter(r.arg("filter"))
+            return parse_filter(text)
         except FilterError as exc:
             raise RestError(400, "InvalidFilter", str(exc)) from None
-        excluded = set(r.args("excluded"))
-        return [c for c in targets if c.connection_id not in excluded and (predicate is None or predicate(c.subject()))]
 
-    async def _send(self, hub: Hub, r: _Request, targets: list[Connection], *, filtered: bool) -> tuple[int, Any, Any]:
+    @staticmethod
+    def _select(hub: Hub, parsed: Filter | None, targets: list[Connection] | None) -> list[Connection]:
+        """``targets`` (None: every connection of the hub) that pass the filter. A membership filter on all
+        connections reads the group index, so its cost follows the members, not the hub's size."""
+        if targets is None:
+            if parsed is not None and parsed.any_of_groups is not None:
+                return hub.in_any_group(parsed.any_of_groups)
+            targets = list(hub.connections.values())
+        if parsed is None:
+            return targets
+        matches = parsed.matches
+        return [c for c in targets if matches(c.subject())]
+
+    def _filtered(self, hub: Hub, r: _Request, targets: list[Connection] | None) -> list[Connection]:
+        selected = self._select(hub, self._parse_filter(r.arg("filter")), targets)
+        excluded = r.args("excluded")
+        if excluded:
+            skip = set(excluded)
+            selected = [c for c in selected if c.connection_id not in skip]
+        return selected
+
+    async def _send(
+        self, hub: Hub, r: _Request, targets: list[Connection] | None, *, filtered: bool
+    ) -> tuple[int, Any, Any]:
         media = r.headers.get("content-type", "text/plain").split(";")[0].strip().lower()
         if media == "application/octet-stream":
             raise RestError(400, "BinaryNotSupported", f"{BINARY_REFUSAL}; send the Socket.IO packet as text/plain.")
@@ -273,8 +295,8 @@ class RestApi:
                 f'An EVENT packet\'s data must be a JSON array starting with the event name, such as 42["event",1]; '
                 f"got {text[:40]!r}.",
             )
-        if filtered:
-            targets = self._filtered(r, targets)
+        if filtered or targets is None:
+            targets = self._filtered(hub, r, targets)
         await hub.deliver(targets, text, pkt)
         return 202, None, None
 
@@ -292,14 +314,10 @@ class RestApi:
             raise RestError(400, "InvalidGroups", "A group name is longer than 1024 characters.")
         if text is not None and not isinstance(text, str):
             raise RestError(400, "InvalidFilter", "'filter' must be a string.")
-        try:
-            predicate = compile_filter(text)
-        except FilterError as exc:
-            raise RestError(400, "InvalidFilter", str(exc)) from None
-        for conn in list(hub.connections.values()):
-            if predicate is None or predicate(conn.subject()):
-                for group in groups:
-                    (hub.add_to_group if add else hub.remove_from_group)(conn, group)
+        change = hub.add_to_group if add else hub.remove_from_group
+        for conn in self._select(hub, self._parse_filter(text), None):
+            for group in groups:
+                change(conn, group)
         return 200, {}, None
 
     def _close(self, hub: Hub, r: _Request, targets: list[Connection]) -> tuple[int, Any, Any]:

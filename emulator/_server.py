@@ -70,6 +70,10 @@ def _server(app: EmulatorApp, log_level: str) -> uvicorn.Server:
         # Compressing every frame costs CPU on each fan-out delivery (docs/reliability.md); loopback and LAN
         # clients gain nothing from it.
         ws_per_message_deflate=False,
+        # Engine.IO's own heartbeat (ping interval/timeout) already detects dead clients; uvicorn's websocket
+        # pings on top of it cost a timer and a frame per connection every 20 s (docs/performance.md).
+        ws_ping_interval=None,
+        ws_ping_timeout=None,
     )
     return _Server(config, app)
 
