@@ -48,8 +48,12 @@ lint: setup-python
 	.venv/bin/ruff check .
 	.venv/bin/mypy
 
+# Every benchmark script (benchmarks/_*.py are their helpers), then ONE summary table of the recorded figures.
+BENCH_RESULTS := test-artifacts/bench-results.jsonl
 bench: setup
-	@for f in benchmarks/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+	@mkdir -p test-artifacts && rm -f $(BENCH_RESULTS)
+	@for f in benchmarks/[a-z]*.py; do echo "== $$f"; SIOLESS_BENCH_RESULTS=$(BENCH_RESULTS) $(PY) $$f || exit 1; done
+	@$(PY) benchmarks/_summary.py $(BENCH_RESULTS)
 
 clean:
 	rm -rf .venv node_modules .azurite test-artifacts .pytest_cache .mypy_cache .ruff_cache

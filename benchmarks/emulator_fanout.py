@@ -1,181 +1,226 @@
-"""Emulator fan-out and connect throughput, next to python-socketio in the same run.
+"""Fan-out to 1,000 and 10,000 websocket clients and memory per idle connection: the emulator next to
+python-socketio and Node's socket.io 4, in one run.
 
-    .venv/bin/python benchmarks/emulator_fanout.py [--clients 1000] [--rounds 5]
+    .venv/bin/python benchmarks/emulator_fanout.py [--small 1000] [--large 10000] [--rounds 5] [--generators 2]
 
-Both servers run as their own subprocess on loopback: the emulator (``python -m emulator``, no event handler,
-token-checked clients) and a plain python-socketio ``AsyncServer`` on uvicorn. The same lightweight websocket
-clients (Engine.IO v4 / Socket.IO v5 text frames over ``websockets``) connect to each. Figures:
+Each server runs as its own subprocess on loopback (``benchmarks/_harness.py``): the emulator (no event handler,
+token-checked clients), python-socketio 5 on uvicorn, Node's socket.io 4. The clients are stock node
+socket.io-clients over websocket, split over ``--generators`` node processes. For each server: ``--small``
+clients connect, then the fan-out is measured; then clients are added up to ``--large``, the server's RSS is read
+once they are idle, and the fan-out is measured again.
 
-- connect throughput: clients/s for N websocket clients, 50 handshakes in flight;
-- fan-out: one ``42["news",...]`` reaching all N clients: the emulator via one REST ``send_to_all`` from the
-  official SDK, python-socketio via ``sio.emit`` (triggered by an HTTP call); time from the request to the last
-  client receiving it, median of the rounds. The ratio is emulator / python-socketio.
+- fan-out: one ``42["news",...]`` to every client. The emulator gets one REST ``send_to_all`` from the official
+  SDK, the baselines an HTTP ``POST /emit`` that calls their own broadcast. Time from just before the request to
+  the last client's receipt (wall clock, written by the generators), median of ``--rounds`` after a warm-up.
+- memory: (RSS with ``--large`` idle connections - RSS before any) / ``--large``.
+- the generators' CPU time over the fan-out rounds, as a share of the rounds' wall time: it says whether the
+  generators (rather than the server) were the bound; docs/performance.md discusses it.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import textwrap
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-import websockets
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
+import httpx  # noqa: E402
 from azure.messaging.webpubsubservice.aio import WebPubSubServiceClient  # noqa: E402
 
-from emulator.testing import start_emulator  # noqa: E402
+from benchmarks._harness import (  # noqa: E402
+    NEWS,
+    Clients,
+    Server,
+    node_ready,
+    raise_fd_limit,
+    record,
+    rss_kib,
+    start_node_server,
+    start_ours,
+    start_psio,
+)
 
-BASELINE = textwrap.dedent("""
-    import socketio, uvicorn, sys
-    sio = socketio.AsyncServer(async_mode="asgi", logger=False)
-    async def emit_app(scope, receive, send):
-        if scope["type"] != "http":
-            return
-        await receive()
-        await sio.emit("news", {"n": 1, "text": "hello everyone"})
-        await send({"type": "http.response.start", "status": 202, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
-    app = socketio.ASGIApp(sio, other_asgi_app=emit_app, socketio_path="clients/socketio/hubs/chat")
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", ws_max_size=1 << 20)
-""")
-PACKET = '42["news",{"n":1,"text":"hello everyone"}]'
+Trigger = Callable[[], Awaitable[None]]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+@dataclass
+class Figures:
+    name: str
+    fanout_small_ms: float = 0.0
+    fanout_large_ms: float = 0.0
+    connect_per_s: float = 0.0
+    rss_per_conn_kib: float = 0.0
+    generator_cpu_share: float = 0.0
 
 
-class Client:
-    """A minimal Engine.IO v4 websocket client: open, CONNECT "/", answer pings, count "news" events."""
+class Generators:
+    """Several node load generators acting as one."""
 
-    def __init__(self) -> None:
-        self.ws: websockets.ClientConnection | None = None
-        self.received = asyncio.Event()
-        self.task: asyncio.Task[None] | None = None
+    def __init__(self, parts: list[Clients]) -> None:
+        self.parts = parts
+        self.total = 0
 
-    async def connect(self, url: str) -> None:
-        self.ws = await websockets.connect(url, max_size=1 << 20, open_timeout=30, compression=None)
-        opened = await self.ws.recv()
-        assert str(opened).startswith("0{"), opened
-        await self.ws.send("40")
-        while True:
-            frame = await self.ws.recv()
-            if str(frame).startswith("40"):
-                break
-            if frame == "2":
-                await self.ws.send("3")
-        self.task = asyncio.create_task(self.loop())
+    async def connect(self, count: int) -> float:
+        """Connect ``count`` more clients (split evenly); returns clients per second."""
+        started = time.perf_counter()
+        shares = [count // len(self.parts) + (1 if i < count % len(self.parts) else 0) for i in range(len(self.parts))]
+        await asyncio.gather(*(part.connect(n) for part, n in zip(self.parts, shares, strict=True) if n))
+        self.total += count
+        return count / (time.perf_counter() - started)
 
-    async def loop(self) -> None:
-        assert self.ws is not None
-        try:
-            async for frame in self.ws:
-                if frame == "2":
-                    await self.ws.send("3")
-                elif str(frame).startswith('42["news"'):
-                    self.received.set()
-        except websockets.ConnectionClosed:
-            pass
+    async def fanout(self, trigger: Trigger) -> float:
+        """ms from just before the trigger until the last client of every generator got the event."""
+        await asyncio.gather(*(part.arm() for part in self.parts))
+        started_ms = time.time() * 1000
+        await trigger()
+        answers = await asyncio.gather(*(part.received() for part in self.parts))
+        for answer in answers:
+            if answer["lastWallMs"] is None:
+                raise RuntimeError(f"only {answer['count']} of {answer['of']} clients got the event")
+        return max(a["lastWallMs"] for a in answers) - started_ms
+
+    async def cpu_seconds(self) -> float:
+        return sum(await asyncio.gather(*(part.cpu_seconds() for part in self.parts)))
 
     async def close(self) -> None:
-        if self.task:
-            self.task.cancel()
-        if self.ws:
-            await self.ws.close()
+        await asyncio.gather(*(part.close() for part in self.parts))
 
 
-async def connect_all(url: str, count: int, parallel: int = 50) -> tuple[list[Client], float]:
-    clients = [Client() for _ in range(count)]
-    gate = asyncio.Semaphore(parallel)
-
-    async def one(c: Client) -> None:
-        async with gate:
-            await c.connect(url)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(one(c) for c in clients))
-    return clients, time.perf_counter() - started
-
-
-async def fanout(clients: list[Client], trigger) -> float:
-    for c in clients:
-        c.received.clear()
-    started = time.perf_counter()
-    await trigger()
-    await asyncio.wait_for(asyncio.gather(*(c.received.wait() for c in clients)), 60)
-    return time.perf_counter() - started
+async def rounds(generators: Generators, trigger: Trigger, count: int) -> tuple[float, float, float]:
+    """Median fan-out ms over ``count`` rounds after one warm-up, the rounds' wall seconds and generator CPU s."""
+    await generators.fanout(trigger)
+    times = []
+    cpu_before, wall_before = await generators.cpu_seconds(), time.perf_counter()
+    for _ in range(count):
+        await asyncio.sleep(0.2)
+        times.append(await generators.fanout(trigger))
+    wall = time.perf_counter() - wall_before - 0.2 * count
+    return statistics.median(times), wall, await generators.cpu_seconds() - cpu_before
 
 
-async def measure(url: str, trigger, count: int, rounds: int) -> tuple[float, float]:
-    clients, took = await connect_all(url, count)
+async def measure(server: Server, trigger: Trigger, args: argparse.Namespace) -> Figures:
+    figures = Figures(server.name)
+    await asyncio.sleep(1.0)
+    rss_before = rss_kib(server.pid)
+    generators = Generators([await Clients.start(server) for _ in range(args.generators)])
     try:
-        await fanout(clients, trigger)  # warm-up
-        times = [await fanout(clients, trigger) for _ in range(rounds)]
+        await generators.connect(args.small)
+        figures.fanout_small_ms, wall_small, cpu_small = await rounds(generators, trigger, args.rounds)
+        figures.connect_per_s = await generators.connect(args.large - args.small)
+        await asyncio.sleep(3.0)  # idle: heartbeats only
+        figures.rss_per_conn_kib = (rss_kib(server.pid) - rss_before) / args.large
+        figures.fanout_large_ms, wall_large, cpu_large = await rounds(generators, trigger, args.rounds)
+        figures.generator_cpu_share = cpu_large / wall_large
     finally:
-        await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
-    return count / took, statistics.median(times)
-
-
-async def main(count: int, rounds: int) -> None:
-    emu = start_emulator("--url-template", "", "--hub", "chat", "--log-level", "warning")
-    port = free_port()
-    baseline = subprocess.Popen([sys.executable, "-c", BASELINE, str(port)], cwd=REPO)
-    try:
-        service = WebPubSubServiceClient.from_connection_string(emu.connection_string, hub="chat")
-        token = (await service.get_client_access_token(client_protocol="SocketIO", user_id="bench"))["token"]
-        emu_url = (
-            f"ws://127.0.0.1:{emu.port}/clients/socketio/hubs/chat/?EIO=4&transport=websocket&access_token={token}"
-        )
-        base_url = f"ws://127.0.0.1:{port}/clients/socketio/hubs/chat/?EIO=4&transport=websocket"
-        async with httpx.AsyncClient() as http:
-            for _ in range(100):
-                try:
-                    await http.get(f"http://127.0.0.1:{port}/")
-                    break
-                except httpx.HTTPError:
-                    await asyncio.sleep(0.1)
-
-            async def emu_trigger() -> None:
-                await service.send_to_all(PACKET, content_type="text/plain")
-
-            async def base_trigger() -> None:
-                response = await http.post(f"http://127.0.0.1:{port}/emit")
-                assert response.status_code == 202
-
-            emu_rate, emu_fan = await measure(emu_url, emu_trigger, count, rounds)
-            base_rate, base_fan = await measure(base_url, base_trigger, count, rounds)
-        await service.close()
-    finally:
-        emu.stop()
-        os.kill(baseline.pid, signal.SIGTERM)
-        baseline.wait(10)
-    print(f"clients: {count} websocket, rounds: {rounds} (median)")
+        await generators.close()
     print(
-        f"fan-out, one message to all:  emulator REST send_to_all {emu_fan * 1000:8.1f} ms | "
-        f"python-socketio emit {base_fan * 1000:8.1f} ms | ratio {emu_fan / base_fan:5.2f}x"
+        f"  {server.name:<16} fan-out {args.small:>6}: {figures.fanout_small_ms:8.1f} ms | "
+        f"{args.large:>6}: {figures.fanout_large_ms:8.1f} ms | connect {figures.connect_per_s:6.0f}/s | "
+        f"RSS {figures.rss_per_conn_kib:5.1f} KiB/connection | generators' CPU {figures.generator_cpu_share:4.0%} "
+        f"of the {args.large}-client rounds' wall time",
+        flush=True,
     )
+    return figures
+
+
+async def measure_server(server: Server, args: argparse.Namespace) -> Figures:
+    """The emulator is triggered through REST (official SDK), the baselines through their ``POST /emit``."""
+    if server.name == "ours":
+        service = WebPubSubServiceClient.from_connection_string(server.connection_string, hub="chat")
+
+        async def rest_send() -> None:
+            await service.send_to_all(NEWS, content_type="text/plain")
+
+        try:
+            return await measure(server, rest_send, args)
+        finally:
+            await service.close()
+    async with httpx.AsyncClient() as http:
+
+        async def emit() -> None:
+            response = await http.post(f"{server.endpoint}/emit")
+            response.raise_for_status()
+
+        return await measure(server, emit, args)
+
+
+async def main(args: argparse.Namespace) -> None:
+    raise_fd_limit(args.large + 5000)
     print(
-        f"connect throughput:           emulator {emu_rate:8.0f} clients/s | "
-        f"python-socketio {base_rate:8.0f} clients/s | ratio {emu_rate / base_rate:5.2f}x"
+        f"fan-out of one event, {args.small} and {args.large} websocket clients ({args.generators} node generators), "
+        f"median of {args.rounds} rounds",
+        flush=True,
+    )
+    results: dict[str, Figures] = {}
+    for start in (lambda: start_ours(webhooks=False), start_psio, start_node_server):
+        server = start()
+        try:
+            results[server.name] = await measure_server(server, args)
+        finally:
+            server.stop()
+    ours, psio, node = results["ours"], results["python-socketio"], results["node socket.io"]
+    print(
+        f"  ratios (ours ÷ python-socketio, ours ÷ Node): fan-out {args.small}: "
+        f"{ours.fanout_small_ms / psio.fanout_small_ms:.2f}x, {ours.fanout_small_ms / node.fanout_small_ms:.2f}x; "
+        f"fan-out {args.large}: {ours.fanout_large_ms / psio.fanout_large_ms:.2f}x, "
+        f"{ours.fanout_large_ms / node.fanout_large_ms:.2f}x; "
+        f"RSS per connection: {ours.rss_per_conn_kib / psio.rss_per_conn_kib:.2f}x, "
+        f"{ours.rss_per_conn_kib / node.rss_per_conn_kib:.2f}x"
+    )
+    record(
+        f"fan-out to {args.small:,} websocket clients, p50",
+        "ms",
+        ours.fanout_small_ms,
+        psio.fanout_small_ms,
+        node.fanout_small_ms,
+        ratio=f"{ours.fanout_small_ms / psio.fanout_small_ms:.2f}× psio",
+        goal="≤ 0.8× psio",
+    )
+    record(
+        f"fan-out to {args.large:,} websocket clients, p50",
+        "ms",
+        ours.fanout_large_ms,
+        psio.fanout_large_ms,
+        node.fanout_large_ms,
+        ratio=f"{ours.fanout_large_ms / psio.fanout_large_ms:.2f}× psio, "
+        f"{ours.fanout_large_ms / node.fanout_large_ms:.2f}× node",
+        goal="≤ 0.5× psio, ≤ 1.5× node",
+        note=f"generators' CPU {ours.generator_cpu_share:.0%} / {psio.generator_cpu_share:.0%} / "
+        f"{node.generator_cpu_share:.0%} of wall",
+    )
+    record(
+        f"RSS per idle connection at {args.large:,}",
+        "KiB",
+        ours.rss_per_conn_kib,
+        psio.rss_per_conn_kib,
+        node.rss_per_conn_kib,
+        ratio=f"{ours.rss_per_conn_kib / psio.rss_per_conn_kib:.2f}× psio",
+        goal="reported",
+    )
+    record(
+        f"websocket connects {args.small:,}→{args.large:,} (no webhooks), 50 in flight per generator",
+        "/s",
+        ours.connect_per_s,
+        psio.connect_per_s,
+        node.connect_per_s,
+        ratio=f"{ours.connect_per_s / psio.connect_per_s:.2f}× psio",
+        goal="reported",
     )
 
 
 if __name__ == "__main__":
+    problem = node_ready()
+    if problem:
+        sys.exit(f"emulator_fanout: {problem}")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--small", type=int, default=1000)
+    parser.add_argument("--large", type=int, default=10000)
     parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
-    asyncio.run(main(args.clients, args.rounds))
+    parser.add_argument("--generators", type=int, default=2)
+    asyncio.run(main(parser.parse_args()))
