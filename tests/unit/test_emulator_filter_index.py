@@ -81,7 +81,7 @@ near_misses = st.lists(fragments, min_size=1, max_size=8).map("".join)
 
 def assert_same_selection(text: str, population: list[Subject]) -> None:
     if not text.strip():
-        assert parse_filter(text) is None  # an empty filter is no filter (§3.6)
+        assert parse_filter(text) is None  # an empty filter is no filter (docs/protocol.md#output-actions)
         return
     try:
         reference = compile_general(text)
@@ -116,7 +116,7 @@ def test_other_texts_select_the_same_through_either_path(text, population):
 
 
 def test_the_extensions_own_filters():
-    # addSocketToRoom: the socket's own group (protocol.md §3.6); sendToRooms over several rooms: an or-chain
+    # addSocketToRoom: the socket's own group (docs/protocol.md#output-actions); sendToRooms, several rooms: or-chain
     (add,) = action_to_rest_calls({"actionName": "addSocketToRoom", "namespace": "/ns", "socketId": "s'1", "room": "r"})
     assert isinstance(add.body, dict)
     parsed = parse_filter(add.body["filter"])
