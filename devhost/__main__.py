@@ -51,7 +51,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--function-timeout", type=float, default=None, help="seconds (default: host.json, else 30)")
     parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    parser.add_argument(
+        "--instances", type=_positive, default=1, help="run N instances behind one front on --port (default 1)"
+    )
+    parser.add_argument("--watch", action="store_true", help="restart the instances when a file of the app changes")
     return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--instances needs a whole number >= 1, got {text!r}")
+    return value
 
 
 async def _serve(host: DevHost, sock: socket.socket, log_level: str) -> None:
@@ -76,6 +90,10 @@ async def _serve(host: DevHost, sock: socket.socket, log_level: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.instances > 1 or args.watch:
+        from ._instances import run  # the front and its instances: see devhost/_instances.py
+
+        return run(args)
     logging.basicConfig(
         level=getattr(logging, args.log_level.upper()), format="[%(asctime)s] %(message)s", stream=sys.stdout
     )

@@ -9,8 +9,9 @@ Enable it in your ``conftest.py`` with ``pytest_plugins = ["devhost.pytest_plugi
 Fixtures:
 
 - ``sioless_stack`` (session): a :class:`devhost.stack.Stack` for the app in ``--sioless-app-dir`` (ini
-  ``sioless_app_dir``, default: the pytest rootdir) on ephemeral ports, Azurite in memory.
-  ``.devhost_url``, ``.emulator_url``, ``.connection_string``, ``.storage``, ``.outputs()``.
+  ``sioless_app_dir``, default: the pytest rootdir) on ephemeral ports, Azurite in memory; with
+  ``--sioless-instances N`` (ini ``sioless_instances``) N dev host instances behind one front.
+  ``.devhost_url``, ``.emulator_url``, ``.connection_string``, ``.storage``, ``.outputs()``, ``.instance_pids()``.
 - ``sioless_stack_factory`` (session): ``start(app_dir, **Stack options)`` for more stacks (another app, a
   short ``function_timeout``); each is stopped at the end of the session.
 - ``sioless_negotiate`` (function): ``negotiate(user_id=None, url=None)`` -> ``{"endpoint","path","token"}``
@@ -47,7 +48,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("sioless", "sioless offline stack")
     group.addoption("--sioless-app-dir", default=None, help="folder with function_app.py (default: rootdir)")
     group.addoption("--sioless-no-azurite", action="store_true", help="do not start Azurite for sioless_stack")
+    group.addoption(
+        "--sioless-instances",
+        type=int,
+        default=None,
+        help="dev host instances behind one front for sioless_stack (default 1, or ini sioless_instances)",
+    )
     parser.addini("sioless_app_dir", "folder with function_app.py for sioless_stack (default: rootdir)")
+    parser.addini("sioless_instances", "dev host instances for sioless_stack (default 1)")
 
 
 def _dump(stack: Stack) -> None:
@@ -74,7 +82,19 @@ def sioless_stack(request: pytest.FixtureRequest, sioless_stack_factory: StackFa
     config = request.config
     app_dir = config.getoption("--sioless-app-dir") or config.getini("sioless_app_dir") or str(config.rootpath)
     azurite = None if config.getoption("--sioless-no-azurite") else (0, 0, 0)
-    return sioless_stack_factory(app_dir, azurite_ports=azurite)
+    return sioless_stack_factory(app_dir, azurite_ports=azurite, instances=instances_option(config))
+
+
+def instances_option(config: pytest.Config) -> int:
+    """``--sioless-instances``, else ini ``sioless_instances``, else 1."""
+    value = config.getoption("--sioless-instances") or config.getini("sioless_instances") or 1
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise pytest.UsageError(f"sioless instances must be a whole number >= 1, got {value!r}")
+    return count
 
 
 def negotiate(base_url: str, user_id: str | None = None, path: str = "/api/negotiate") -> dict[str, Any]:

@@ -25,6 +25,8 @@ from .processes import (
     ProcessError,
     accepts,
     free_port,
+    kill_pid,
+    pid_alive,
     popen,
     port_is_free,
     wait_until_closed,
@@ -113,6 +115,8 @@ class Stack:
     azurite_ports: tuple[int, int, int] | None = (0, 0, 0)  # None = no Azurite
     azurite_location: Path | None = None  # None = in memory
     function_timeout: float | None = None
+    instances: int = 1  # > 1: that many dev host processes behind one front on devhost_port
+    watch: bool = False  # restart the dev host instances when a file of the app changes
     emulator_flags: Sequence[str] = ()
     extra_env: dict[str, str] = field(default_factory=dict)
     startup_timeout: float = 30.0
@@ -198,10 +202,35 @@ class Stack:
         cmd = [sys.executable, "-u", "-m", "devhost", "--app-dir", str(self.app_dir), "--port", str(self.devhost_port)]
         if self.function_timeout is not None:
             cmd += ["--function-timeout", str(self.function_timeout)]
+        if self.instances > 1:
+            cmd += ["--instances", str(self.instances)]
+        if self.watch:
+            cmd += ["--watch"]
         devhost = ManagedProcess("devhost", popen(cmd, REPO, self._devhost_env))
         devhost.pump("DEVHOST_READY")
         self.processes.append(devhost)
         devhost.wait_ready(self.startup_timeout)
+
+    @property
+    def has_front(self) -> bool:
+        """Whether the dev host port is a front over instances (``instances > 1`` or ``watch``)."""
+        return self.instances > 1 or self.watch
+
+    def instance_info(self) -> list[dict[str, Any]]:
+        """The running dev host instances: ``pid``, ``port``, ``inflight``, ``served``... (the front's
+        ``GET /admin/instances``); a single dev host without a front is one entry."""
+        devhost = self._process("devhost")
+        if not self.has_front:
+            return [{"slot": 1, "pid": devhost.pid, "port": self.devhost_port, "state": "running"}]
+        import httpx  # only for a front; keeps `python -m devhost.stack` lean
+
+        response = httpx.get(f"{self.devhost_url}/admin/instances", timeout=10)
+        response.raise_for_status()
+        instances: list[dict[str, Any]] = response.json()["instances"]
+        return instances
+
+    def instance_pids(self) -> list[int]:
+        return [int(i["pid"]) for i in self.instance_info()]
 
     def _process(self, name: str) -> ManagedProcess:
         found = [p for p in self.processes if p.name == name and p.process.poll() is None]
@@ -265,9 +294,11 @@ class Stack:
         return result
 
     def stop(self) -> None:
-        """Stop every process by its PID, dev host first."""
+        """Stop every process by its PID, dev host first (a front stops its own instances)."""
         for process in reversed(self.processes):
             process.stop()
+            if process.name == "devhost":
+                _reap_instances(process)
         if self.emulator is not None:
             self.emulator.stop()
 
@@ -276,6 +307,18 @@ class Stack:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _reap_instances(front: ManagedProcess) -> None:
+    """Instances a front announced that still run after it stopped (it was killed): stop them by PID."""
+    for entry in front.ready.get("instances", []):
+        pid = int(entry["pid"])
+        try:
+            is_devhost = b"devhost" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if is_devhost and pid_alive(pid):
+            kill_pid(pid)
 
 
 def _banner(stack: Stack, app_dir: Path) -> str:
@@ -303,6 +346,10 @@ def _banner(stack: Stack, app_dir: Path) -> str:
     if stack.emulator is not None:
         pids.insert(-1, f"emulator {stack.emulator.pid}")
     lines.append(f"  PIDs:          {', '.join(pids)}")
+    if stack.has_front:
+        instances = ", ".join(f"instance {pid}" for pid in stack.instance_pids())
+        watching = "; restarted when a file of the app changes" if stack.watch else ""
+        lines.append(f"  Instances:     {instances} (list: {stack.devhost_url}/admin/instances){watching}")
     lines.append("Press Ctrl-C to stop.")
     return "\n".join(lines)
 
@@ -315,7 +362,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--azurite-ports", default="10000,10001,10002", help="blob,queue,table")
     parser.add_argument("--no-azurite", action="store_true", help="do not start Azurite")
     parser.add_argument("--function-timeout", type=float, default=None)
+    parser.add_argument("--instances", type=int, default=1, help="dev host instances behind one front (default 1)")
+    parser.add_argument(
+        "--no-watch", action="store_true", help="do not restart the dev host when a file of the app changes"
+    )
     args = parser.parse_args(argv)
+    if args.instances < 1:
+        print("devhost.stack: --instances needs a whole number >= 1", file=sys.stderr)
+        return 2
     app_dir = args.app_dir.resolve()
     try:
         azurite_ports = None if args.no_azurite else tuple(int(p) for p in args.azurite_ports.split(","))
@@ -331,6 +385,8 @@ def main(argv: list[str] | None = None) -> int:
         azurite_ports=azurite_ports,  # type: ignore[arg-type]
         azurite_location=app_dir / ".azurite",
         function_timeout=args.function_timeout,
+        instances=args.instances,
+        watch=not args.no_watch,
     )
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     printed: dict[str, int] = {}

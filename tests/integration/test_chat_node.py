@@ -15,9 +15,11 @@ SCRIPT = Path(__file__).resolve().parents[1] / "node" / "chat_scenario.mjs"
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed (make setup)")
-def test_node_client_chat_scenarios(sioless_stack) -> None:
+@pytest.mark.parametrize("instances", [1, 3])
+def test_node_client_chat_scenarios(request: pytest.FixtureRequest, instances: int) -> None:
+    stack = request.getfixturevalue("app_stack_3" if instances == 3 else "sioless_stack")
     run = subprocess.run(
-        ["node", str(SCRIPT), sioless_stack.devhost_url],
+        ["node", str(SCRIPT), stack.devhost_url],
         capture_output=True,
         text=True,
         timeout=60,

@@ -30,10 +30,13 @@ async def test_connect_without_user_is_refused(sioless_stack, sioless_connect) -
     assert (await sioless_connect(None)).connected  # a guest: the refusal is about the missing user id
 
 
-async def test_room_chat_with_acks_typing_and_system_messages(sioless_connect) -> None:
-    alice = await sioless_connect("alice")
-    bob = await sioless_connect("bob", transports=["polling"])
-    carol = await sioless_connect("carol")
+@pytest.mark.parametrize("instances", [1, 3])
+async def test_room_chat_with_acks_typing_and_system_messages(sioless_connect, request, instances: int) -> None:
+    # With three instances each webhook may reach another process: nothing may depend on one.
+    stack = request.getfixturevalue("app_stack_3") if instances == 3 else None
+    alice = await sioless_connect("alice", stack=stack)
+    bob = await sioless_connect("bob", stack=stack, transports=["polling"])
+    carol = await sioless_connect("carol", stack=stack)
     inbox_a, inbox_b, inbox_c = Inbox(alice), Inbox(bob), Inbox(carol)
 
     assert await alice.call("join", ("lobby", "alice"), timeout=5) == {"ok": True, "room": "lobby"}

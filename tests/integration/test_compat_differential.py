@@ -137,8 +137,9 @@ def python_socketio_urls() -> Iterator[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def compat_stack(sioless_stack_factory: Any) -> Any:
-    return sioless_stack_factory(APP_DIR)
+def compat_stack(request: pytest.FixtureRequest, sioless_stack_factory: Any) -> Any:
+    """One dev host, or three behind a front where a test is parametrized with ``compat_stack`` = 3 (indirect)."""
+    return sioless_stack_factory(APP_DIR, instances=getattr(request, "param", 1))
 
 
 def _assert_meaningful(app: str, oracle: list[dict[str, Any]]) -> None:
@@ -159,6 +160,7 @@ def _assert_same(app: str, oracle: list[dict[str, Any]], ours: list[dict[str, An
         assert left == right, f"{app}: step {left['step']} differs\npython-socketio: {left}\nsioless:         {right}"
 
 
+@pytest.mark.parametrize("compat_stack", [1, 3], indirect=True)
 @pytest.mark.parametrize("app", list(APPS))
 async def test_python_client_sees_the_same(app: str, python_socketio_urls: dict[str, str], compat_stack: Any) -> None:
     # Both worlds at once: they share nothing but this test's time.

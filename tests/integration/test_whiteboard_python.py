@@ -37,8 +37,12 @@ def png(width: int = 4, height: int = 3) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def stack(sioless_stack_factory: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    yield sioless_stack_factory(ROOT, azurite_location=tmp_path_factory.mktemp("azurite"))
+def stack(
+    request: pytest.FixtureRequest, sioless_stack_factory: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    """One dev host, or three behind a front for the tests parametrized with ``stack`` = 3 (indirect)."""
+    instances = getattr(request, "param", 1)
+    yield sioless_stack_factory(ROOT, azurite_location=tmp_path_factory.mktemp("azurite"), instances=instances)
 
 
 @pytest.fixture
@@ -65,6 +69,7 @@ def new_id() -> str:
     return os.urandom(6).hex()
 
 
+@pytest.mark.parametrize("stack", [1, 3], indirect=True)
 async def test_shapes_flow_persist_and_are_removed(stack: Stack, clients: Any) -> None:
     alice, bob = await clients(), await clients()
     inbox = Inbox(bob)
