@@ -34,7 +34,7 @@ from ._queues import (
 )
 from ._settings import Settings, SettingsError, _read_json, parse_timespan, resolve_app_setting
 from ._singleton import ListenerLock, SingletonOptions
-from ._timers import TIMER_TRIGGER, TimerListener, TimerSpec, timer_spec
+from ._timers import TIMER_TRIGGER, BlobScheduleMonitor, TimerListener, TimerSpec, timer_spec
 
 if TYPE_CHECKING:
     from ._host import DevHost
@@ -175,11 +175,11 @@ class BackgroundTriggers:
         storage = self.host.settings.get(STORAGE_SETTING)
         for spec in self.specs:
             if isinstance(spec, TimerSpec):
-                listener = TimerListener(spec, self._invoke_timer)
+                identity = host_id(self.host.settings, self.host.app_dir)
+                monitor = BlobScheduleMonitor(storage, identity) if storage and spec.use_monitor else None
+                listener = TimerListener(spec, self._invoke_timer, monitor)
                 if storage:
-                    lock = ListenerLock(
-                        storage, host_id(self.host.settings, self.host.app_dir), spec.lock_id, self.options.singleton
-                    )
+                    lock = ListenerLock(storage, identity, spec.lock_id, self.options.singleton)
                     self._spawn(lock.run_while_held(listener.run, spec.function.name), spec.function.name)
                 else:
                     log.warning(

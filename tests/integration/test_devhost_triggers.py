@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from azure.storage.blob.aio import BlobServiceClient
 from azure.storage.queue.aio import QueueClient
 
 from devhost.processes import ManagedProcess, popen
@@ -36,8 +37,12 @@ def storage() -> Iterator[str]:
         azurite.stop()
 
 
+HOST_ID = "triggers-test"
+
+
 def _devhost(app: str, storage: str) -> ManagedProcess:
     env = dict(os.environ, AzureWebJobsStorage=storage, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
+    env["AzureFunctionsWebHost__hostid"] = HOST_ID
     command = [sys.executable, "-u", "-m", "devhost", "--app-dir", str(APPS / app), "--port", "0"]
     process = ManagedProcess(app, popen(command, REPO, env))
     process.pump("DEVHOST_READY")
@@ -73,7 +78,23 @@ def _holder(processes: list[ManagedProcess], function: str) -> ManagedProcess:
     return holders[0]
 
 
+async def _plant_status(storage: str, timer: str, status: dict[str, str]) -> None:
+    """A schedule status blob where the host keeps it, as if an earlier host had run the timer."""
+    async with BlobServiceClient.from_connection_string(storage) as service:
+        await service.create_container("azure-webjobs-hosts")
+        blob = service.get_blob_client("azure-webjobs-hosts", f"timers/{HOST_ID}/Host.Functions.{timer}/status")
+        await blob.upload_blob(json.dumps(status).encode())
+
+
 async def test_timers_fire_once_per_occurrence_across_two_instances_and_fail_over(storage: str) -> None:
+    # on_startup (1 January) last ran on 1 January last year: this year's occurrence was missed.
+    year = time.gmtime().tm_year
+    missed = {
+        "Last": f"{year - 1}-01-01T00:00:00+00:00",
+        "Next": f"{year}-01-01T00:00:00+00:00",
+        "LastUpdated": f"{year - 1}-01-01T00:00:00+00:00",
+    }
+    await _plant_status(storage, "on_startup", missed)
     processes = [_devhost("timers", storage), _devhost("timers", storage)]
     try:
         startup: list[dict[str, Any]] = []
@@ -84,19 +105,15 @@ async def test_timers_fire_once_per_occurrence_across_two_instances_and_fail_ove
             ticks.extend(json.loads(text) for text in await _take(storage, "ticks"))
             return len(ticks) >= min_ticks and len(startup) >= min_startups
 
-        await _wait_for(lambda: collected(4, 1), "run_on_startup and four one-second ticks")
-        # run_on_startup fired once, on the lock holder, with the TimerRequest the host sends.
+        await _wait_for(lambda: collected(4, 1), "the past-due occurrence and four one-second ticks")
+        # The missed occurrence fired once, on the lock holder, with the TimerRequest the host sends.
         assert len(startup) == 1
         assert startup[0] | {"pid": 0} == {
             "pid": 0,
             "type": "TimerRequest",
-            "past_due": False,
+            "past_due": True,
             "schedule": {"AdjustForDST": True},
-            "schedule_status": {
-                "Last": "0001-01-01T00:00:00+00:00",
-                "Next": f"{time.gmtime().tm_year + 1}-01-01T00:00:00+00:00",
-                "LastUpdated": "0001-01-01T00:00:00+00:00",
-            },
+            "schedule_status": missed,
         }
         # Every tick came from one instance, at most one per second of schedule.
         assert len({tick["pid"] for tick in ticks}) == 1
@@ -117,7 +134,12 @@ async def test_timers_fire_once_per_occurrence_across_two_instances_and_fail_ove
             return any(tick["pid"] != first_pid for tick in ticks) and len(startup) == 1
 
         await _wait_for(taken_over, "the second instance to take the timers over")
+        # Not past due any more (the first instance stored its run): run_on_startup, with the stored status.
         assert startup[0]["pid"] != first_pid
+        assert startup[0]["past_due"] is False
+        status = startup[0]["schedule_status"]
+        assert status["Next"] == f"{year + 1}-01-01T00:00:00+00:00"
+        assert status["Last"].startswith(f"{year}-") and status["Last"] == status["LastUpdated"]
         assert any("Singleton lock acquired for 'every_second'" in line for line in other.output)
     finally:
         for process in processes:
