@@ -27,7 +27,7 @@ from typing import Any
 import azure.functions as func
 
 from shared import AckError, Socket, SocketIOBlueprint, StorageError, presence
-from shared._storage import call_storage, container_client, table_client
+from shared.storage import call_storage, container_client, table_client
 
 from . import _identity
 from . import _whiteboard_model as model

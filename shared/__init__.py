@@ -14,7 +14,7 @@ import importlib as _importlib
 import typing as _typing
 
 if _typing.TYPE_CHECKING:  # for type checkers and IDEs; at run time the names below load lazily
-    from . import compat, presence, protocol, sessions
+    from . import compat, presence, protocol, sessions, storage
     from ._blueprint import SocketIOBlueprint
     from ._broadcast import BroadcastOperator
     from ._dispatch import HandlerSpec
@@ -45,6 +45,7 @@ _WHERE = {
     "SiolessError": "._errors",
     "Socket": "._socket",
     "SocketIOBlueprint": "._blueprint",
+    "storage": "",
     "StorageError": "._storage",
     "UnknownSocketError": "._sockets",
     "UnsupportedError": "._errors",
@@ -87,6 +88,7 @@ __all__ = [
     "SiolessError",
     "Socket",
     "SocketIOBlueprint",
+    "storage",
     "StorageError",
     "UnknownSocketError",
     "UnsupportedError",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, TypeVar, overload
 
 import azure.functions as func
@@ -34,7 +35,10 @@ _NEVER_DELIVERED = {
 }
 
 
-def _make_wrapper(spec: HandlerSpec, replaceable: bool = False) -> Callable[..., Any]:
+def _make_wrapper(current: Callable[[], HandlerSpec], replaceable: bool = False) -> Callable[..., Any]:
+    """The function the worker calls; ``current()`` is the handler's spec at call time (specs are replaced, not
+    changed, when the app swaps in its own connect/disconnect or a connect handler starts greeting)."""
+    spec = current()
     # Parameter names must equal the binding names exactly, with `str` / `func.Out[str]` / `str` annotations
     # (docs/protocol.md#worker-indexing-and-checks). The annotations are set as real objects so typing.get_type_hints
     # sees types.
@@ -43,24 +47,26 @@ def _make_wrapper(spec: HandlerSpec, replaceable: bool = False) -> Callable[...,
         # A tracked blueprint's default connect/disconnect: the app may swap in a sync or async handler later.
 
         async def wrapper(sio, out):  # type: ignore[no-untyped-def]
-            if spec.is_async:
-                return await run_async(spec, sio, out)
-            return await asyncio.to_thread(run_sync, spec, sio, out)
+            now = current()
+            if now.is_async:
+                return await run_async(now, sio, out)
+            return await asyncio.to_thread(run_sync, now, sio, out)
 
     elif spec.is_async:
 
         async def wrapper(sio, out):  # type: ignore[no-untyped-def]
-            return await run_async(spec, sio, out)
+            return await run_async(current(), sio, out)
 
     else:
 
         def wrapper(sio, out):  # type: ignore[no-untyped-def]
-            return run_sync(spec, sio, out)
+            return run_sync(current(), sio, out)
 
     wrapper.__annotations__ = {TRIGGER_ARG: str, OUTPUT_ARG: func.Out[str], "return": str}
     wrapper.__name__ = wrapper.__qualname__ = spec.function_name
     wrapper.__doc__ = spec.handler.__doc__
     wrapper.__module__ = getattr(spec.handler, "__module__", __name__)
+    # the spec at registration (for tools and tests: its kind, hub, namespace, event and name never change)
     setattr(wrapper, "sioless_spec", spec)  # noqa: B010 (a plain attribute mypy cannot see on a function)
     return wrapper
 
@@ -124,8 +130,8 @@ class SocketIOBlueprint(func.Blueprint):
         """Let the connect handler of ``ns`` act on its socket: its actions wait for a ``connected`` function."""
         if self._greetings is None:
             self._greetings = Greetings()
-            for spec in self._specs.values():
-                spec.greetings = self._greetings
+            for key, spec in self._specs.items():
+                self._specs[key] = replace(spec, greetings=self._greetings)
         self._greetings.add(ns)
         if (ns.casefold(), "sys", "connected") not in self._specs:
             self._add_spec("connected", "connected", ns, default_handler("connected"))
@@ -137,9 +143,7 @@ class SocketIOBlueprint(func.Blueprint):
         existing = self._specs.get(key)
         if existing is not None and getattr(existing.handler, "sioless_default", False):
             required, maximum = arity(handler, kind, event)
-            replacement = HandlerSpec(kind, self.hub, ns, event, existing.function_name, handler, required, maximum)
-            for slot in ("handler", "min_args", "max_args", "label"):
-                setattr(existing, slot, getattr(replacement, slot))
+            self._specs[key] = replace(existing, handler=handler, min_args=required, max_args=maximum)
             return
         if key in self._specs:
             other = self._specs[key].handler
@@ -161,7 +165,9 @@ class SocketIOBlueprint(func.Blueprint):
             tracking=self.tracking,
             greetings=self._greetings,
         )
-        wrapper = _make_wrapper(spec, replaceable=getattr(handler, "sioless_default", False))
+        self._specs[key] = spec
+        specs = self._specs
+        wrapper = _make_wrapper(lambda: specs[key], replaceable=getattr(handler, "sioless_default", False))
         builder = self.generic_output_binding(
             arg_name=OUTPUT_ARG, type="socketio", data_type=DataType.STRING, hub=self.hub
         )(wrapper)
@@ -174,7 +180,6 @@ class SocketIOBlueprint(func.Blueprint):
             eventName=event,
         )(builder)
         self.function_name(spec.function_name)(builder)
-        self._specs[key] = spec
 
     def _decorator(
         self,

@@ -18,6 +18,7 @@ import json
 import logging
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from . import _greeting
@@ -26,7 +27,7 @@ from ._errors import AckError, ConnectRefused, SiolessError
 from ._greeting import Greetings
 from ._request import ConnectRequest, TriggerDataError
 from ._socket import Socket
-from ._storage import StorageError
+from ._storage import StorageConfigError, StorageError, report_config_error
 from ._tracking import Tracking
 
 logger = logging.getLogger("sioless")
@@ -37,48 +38,26 @@ _EMPTY = "{}"
 _CONNECT_OK = '{"statusCode": 200}'
 
 
+@dataclass(frozen=True, slots=True, repr=False)
 class HandlerSpec:
-    """A registered handler and what the wrapper needs to call it (read-only by convention)."""
+    """A registered handler and what the wrapper needs to call it. Frozen: the blueprint replaces a spec
+    (``dataclasses.replace``) when a default handler gets the app's own, and its wrapper reads the current one."""
 
-    __slots__ = (
-        "kind",
-        "hub",
-        "namespace",
-        "event",
-        "function_name",
-        "handler",
-        "min_args",
-        "max_args",
-        "label",
-        "tracking",
-        "greetings",
-    )
+    kind: Kind
+    hub: str
+    namespace: str
+    event: str  # the trigger's eventName
+    function_name: str
+    handler: Callable[..., Any]
+    min_args: int  # positional arguments after the socket
+    max_args: float  # math.inf with *args
+    tracking: Tracking | None = None  # sessions/presence hooks (docs/state.md), None when off
+    greetings: Greetings | None = None  # namespaces whose connect may act on its socket (shared._greeting), or None
 
-    def __init__(
-        self,
-        kind: Kind,
-        hub: str,
-        namespace: str,
-        event: str,
-        function_name: str,
-        handler: Callable[..., Any],
-        min_args: int,
-        max_args: float,
-        tracking: Tracking | None = None,
-        greetings: Greetings | None = None,
-    ) -> None:
-        self.kind = kind
-        self.hub = hub
-        self.namespace = namespace
-        self.event = event  # the trigger's eventName
-        self.function_name = function_name
-        self.handler = handler
-        self.min_args = min_args  # positional arguments after the socket
-        self.max_args = max_args  # math.inf with *args
-        name = getattr(handler, "__qualname__", repr(handler))
-        self.label = f"{name}() for {'event' if kind == 'event' else 'system event'} {event!r}"
-        self.tracking = tracking  # sessions/presence hooks (docs/state.md), None when off
-        self.greetings = greetings  # namespaces whose connect may act on its socket (shared._greeting), or None
+    @property
+    def label(self) -> str:
+        name = getattr(self.handler, "__qualname__", repr(self.handler))
+        return f"{name}() for {'event' if self.kind == 'event' else 'system event'} {self.event!r}"
 
     def __repr__(self) -> str:
         return f"HandlerSpec({self.kind!r}, hub={self.hub!r}, namespace={self.namespace!r}, event={self.event!r})"
@@ -208,6 +187,13 @@ def _failure(spec: HandlerSpec, exc: BaseException, out: OutputLike, actions: Ac
     """The documented error result. ``actions`` are written only for expected refusals (AckError/ConnectRefused)."""
     if isinstance(exc, StorageError):
         actions = None  # the state behind the actions was not stored: send none of them (docs/state.md)
+    if isinstance(exc, StorageConfigError):  # the operator's problem: logged once, never shown to clients
+        report_config_error(exc, f"{spec.label} (function {spec.function_name})")
+        if spec.kind == "connect":
+            return '{"statusCode": 500}'
+        if spec.kind == "event":
+            return json.dumps({"ack": [{"error": f"internal error in event {spec.event!r}"}]})
+        return _EMPTY
     if isinstance(exc, _BadInput):
         logger.error("%s (function %s): bad trigger data: %s", spec.label, spec.function_name, exc)
         if spec.kind == "connect":

@@ -13,12 +13,15 @@ Where the account is comes from the same app settings the Functions host uses (d
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable
 from typing import Any
 
-from ._errors import AckError
+from ._errors import AckError, SiolessError
+
+logger = logging.getLogger("sioless")
 
 STORAGE_SETTING = "AzureWebJobsStorage"
 TABLE_URI_SETTING = "AzureWebJobsStorage__tableServiceUri"
@@ -47,8 +50,27 @@ class StorageError(AckError):
     """Storage could not be reached or refused the request; an event handler answers ``{"error": message}``."""
 
 
-class StorageConfigError(StorageError):
-    """No usable storage setting: the message names the settings to set."""
+class StorageConfigError(SiolessError):
+    """No usable storage setting: the message names the settings to set.
+
+    Not an ``AckError``: it is the operator's problem, so the wrapper logs it (``report_config_error``) and
+    clients get the generic internal error (500 on connect), never the setting names.
+    """
+
+
+_config_error_reported = False
+_report_lock = threading.Lock()
+
+
+def report_config_error(error: StorageConfigError, where: str) -> None:
+    """Log a configuration error at ERROR the first time in this worker, then at DEBUG (it repeats on every call)."""
+    global _config_error_reported
+    with _report_lock:
+        first, _config_error_reported = not _config_error_reported, True
+    if first:
+        logger.error("%s: %s (logged once per worker)", where, error)
+    else:
+        logger.debug("%s: %s", where, error)
 
 
 class _Config:
@@ -145,7 +167,10 @@ def _cached(cache: dict[str, Any], name: str, build: Callable[[_Config], Any], w
         client = cache.get(name)
         if client is None:
             config = _config()
-            client = call_storage(lambda: build(config), what)
+            try:
+                client = call_storage(lambda: build(config), what)
+            except ValueError as exc:  # the SDK's answer to a malformed connection string or URI
+                raise StorageConfigError(f"the storage settings are not usable ({what}): {exc}") from exc
             cache[name] = client
         return client
 

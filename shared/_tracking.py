@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from . import _sockets
 from ._actions import ActionList
 from ._errors import AckError, ConnectRefused, UnsupportedError
-from ._storage import StorageError
+from ._storage import StorageConfigError, StorageError, report_config_error
 
 logger = logging.getLogger("sioless")
 
@@ -72,10 +72,14 @@ class Tracking:
             try:
                 if self.sessions:
                     _load(socket)
+            except StorageConfigError as exc:
+                report_config_error(exc, f"reading the session of {socket.id} at disconnect")
             except Exception as exc:  # the socket is gone either way; the handler still runs
                 logger.warning("could not read the session of %s at disconnect: %s", socket.id, exc)
             try:
                 _sockets.remove_socket(socket.hub, socket.namespace, socket.id)
+            except StorageConfigError as exc:
+                report_config_error(exc, f"forgetting socket {socket.id} at disconnect")
             except Exception as exc:
                 logger.error("could not forget socket %s (its presence rows remain): %s", socket.id, exc)
             socket.state[_GONE] = True

@@ -23,6 +23,7 @@ EXPECTED = [
     "SiolessError",
     "Socket",
     "SocketIOBlueprint",
+    "storage",
     "StorageError",
     "UnknownSocketError",
     "UnsupportedError",
@@ -39,6 +40,29 @@ def test_every_exported_name_exists_and_public_names_are_exported() -> None:
         assert hasattr(shared, name), name
     public = {name for name in vars(shared) if not name.startswith("_") and name != "annotations"}
     assert public == set(shared.__all__)
+
+
+STORAGE = [
+    "BLOB_URI_SETTING",
+    "call_storage",
+    "CLIENT_ID_SETTING",
+    "configure_storage",
+    "container_client",
+    "CREDENTIAL_SETTING",
+    "STORAGE_SETTING",
+    "StorageConfigError",
+    "StorageError",
+    "TABLE_URI_SETTING",
+    "table_client",
+]
+
+
+def test_storage_module_is_frozen() -> None:
+    import shared.storage
+
+    assert shared.storage.__all__ == STORAGE
+    assert all(hasattr(shared.storage, name) for name in STORAGE)
+    assert shared.storage.StorageError is shared.StorageError
 
 
 def test_blueprint_is_a_functions_blueprint() -> None:

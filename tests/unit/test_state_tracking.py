@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import azure.functions as func
@@ -9,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared import Socket, SocketIOBlueprint, StorageError, UnsupportedError, _sockets, _storage, _tracking
+from shared import Socket, SocketIOBlueprint, UnsupportedError, _sockets, _storage, _tracking
 from shared._actions import ActionList
 
 
@@ -96,12 +97,16 @@ def test_tracked_blueprint_registers_connect_and_disconnect_per_namespace() -> N
 
 def test_own_handlers_replace_the_defaults_and_duplicates_still_fail() -> None:
     sio = SocketIOBlueprint(hub="h", sessions=True)
+    default = next(spec for spec in sio.handlers if spec.event == "connect")
 
     @sio.on_connect()
     async def connect(socket: Socket) -> None: ...
 
     specs = {spec.event: spec for spec in sio.handlers}
     assert specs["connect"].handler is connect and specs["connect"].is_async
+    assert getattr(default.handler, "sioless_default", False), "replaced, not changed"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        specs["connect"].handler = connect  # type: ignore[misc]
     assert getattr(specs["disconnected"].handler, "sioless_default", False)
     with pytest.raises(ValueError, match="already has a handler"):
         sio.on_connect(lambda socket: None)
@@ -123,7 +128,7 @@ def test_storage_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     ):
         monkeypatch.delenv(name, raising=False)
     _storage.configure_storage()
-    with pytest.raises(StorageError, match="AzureWebJobsStorage"):
+    with pytest.raises(_storage.StorageConfigError, match="AzureWebJobsStorage"):
         _storage._config()
     monkeypatch.setenv(_storage.STORAGE_SETTING, "UseDevelopmentStorage=true")
     assert "127.0.0.1:10002" in (_storage._config().connection_string or "")
@@ -135,5 +140,5 @@ def test_storage_settings(monkeypatch: pytest.MonkeyPatch) -> None:
         "https://acct.table.core.windows.net",
         None,
     )
-    with pytest.raises(StorageError, match="blobServiceUri"):
+    with pytest.raises(_storage.StorageConfigError, match="blobServiceUri"):
         _storage.container_client("c")
