@@ -56,13 +56,13 @@ def test_loopback_aliases_share_the_port():
         ),
         ({"aud": f"{ENDPOINT}/clients/socketio/hubs/other"}, KEY, "audience"),
         ({"aud": f"{ENDPOINT}/client/hubs/chat"}, KEY, "audience"),  # the generic Web PubSub path is not ours
-        ({"aud": f"{ENDPOINT}/clients/socketio/hubs/chat", "exp": int(time.time()) - 600}, KEY, "expired"),
-        ({"aud": f"{ENDPOINT}/clients/socketio/hubs/chat", "nbf": int(time.time()) + 600}, KEY, "not valid yet"),
+        ({"aud": f"{ENDPOINT}/clients/socketio/hubs/chat", "exp": int(time.time()) - 86_400}, KEY, "expired"),
+        ({"aud": f"{ENDPOINT}/clients/socketio/hubs/chat", "nbf": int(time.time()) + 86_400}, KEY, "not valid yet"),
         ({}, KEY, "audience"),
     ],
 )
 def test_bad_client_tokens_are_refused(claims, key, message):
-    token = jwt.encode({"exp": int(time.time()) + 60, **claims}, key.encode(), algorithm="HS256")
+    token = jwt.encode({"exp": int(time.time()) + 2 * 86_400, **claims}, key.encode(), algorithm="HS256")
     with pytest.raises(TokenError, match=message):
         validate_client_token(token, [KEY, OTHER], "chat", audience_bases(ENDPOINT))
 
