@@ -15,9 +15,10 @@ Fixtures:
 - ``sioless_stack_factory`` (session): ``start(app_dir, **Stack options)`` for more stacks (another app, a
   short ``function_timeout``); each is stopped at the end of the session.
 - ``sioless_negotiate`` (function): ``negotiate(user_id=None, url=None)`` -> ``{"endpoint","path","token"}``
-  from the app's ``/api/negotiate`` (pass ``url`` for another route or stack).
+  from the app's ``/api/chat/negotiate`` (``/api/<hub>/negotiate``, the samples' convention; pass ``url`` for
+  another stack).
 - ``sioless_connect`` (function, async): ``await connect(user_id=None, *, stack=None, namespace="/",
-  transports=None, negotiate_path="/api/negotiate")`` -> a connected ``socketio.AsyncClient``; every client is
+  transports=None, negotiate_path="/api/chat/negotiate")`` -> a connected ``socketio.AsyncClient``; every client is
   disconnected after the test. A refused connect raises ``socketio.exceptions.ConnectionError``.
 
 Processes are stopped by their own PIDs; when a test fails, the stack's output is in the captured log.
@@ -97,7 +98,7 @@ def instances_option(config: pytest.Config) -> int:
     return count
 
 
-def negotiate(base_url: str, user_id: str | None = None, path: str = "/api/negotiate") -> dict[str, Any]:
+def negotiate(base_url: str, user_id: str | None = None, path: str = "/api/chat/negotiate") -> dict[str, Any]:
     params = {"userId": user_id} if user_id else {}
     response = httpx.get(f"{base_url}{path}", params=params, timeout=10)
     response.raise_for_status()
@@ -119,7 +120,7 @@ async def connect_client(
     *,
     namespace: str = "/",
     transports: list[str] | None = None,
-    negotiate_path: str = "/api/negotiate",
+    negotiate_path: str = "/api/chat/negotiate",
     timeout: float = 5.0,
 ) -> socketio.AsyncClient:
     """Negotiate at ``base_url`` and connect a python-socketio client the way the browser page does."""

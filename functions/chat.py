@@ -28,7 +28,7 @@ bp = SocketIOBlueprint(hub=HUB)
 
 
 @bp.function_name("chat_negotiate")
-@bp.route("negotiate")
+@bp.route("chat/negotiate")  # GET /api/chat/negotiate: /api/<hub>/negotiate (docs/api.md)
 @bp.generic_input_binding(arg_name="negotiation", type="socketionegotiation", hub=HUB, userId=NEGOTIATE_USER_ID)
 def negotiate(req: func.HttpRequest, negotiation: str) -> func.HttpResponse:
     """``{endpoint, path, token, userId, name}`` for ``io(endpoint, {path, query: {access_token: token}})``:
@@ -39,7 +39,7 @@ def negotiate(req: func.HttpRequest, negotiation: str) -> func.HttpResponse:
 @bp.on_connect()
 def connect(socket: Socket, request: ConnectRequest) -> None:
     if not request.user_id:
-        raise ConnectRefused("no user in the token: connect with a token from /api/negotiate", status=401)
+        raise ConnectRefused("no user in the token: connect with a token from /api/chat/negotiate", status=401)
 
 
 def _text(value: Any, what: str, limit: int) -> str:

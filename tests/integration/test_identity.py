@@ -31,7 +31,7 @@ def _sub(token: str) -> str | None:
     return claims.get("sub")
 
 
-def _negotiate(client: httpx.Client, path: str = "/api/negotiate", **kwargs: Any) -> dict[str, Any]:
+def _negotiate(client: httpx.Client, path: str = "/api/chat/negotiate", **kwargs: Any) -> dict[str, Any]:
     response = client.get(path, **kwargs)
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()
@@ -59,7 +59,7 @@ def signed_in() -> Iterator[Stack]:
         stack.stop()
 
 
-@pytest.mark.parametrize("path", ["/api/negotiate", "/api/whiteboard/negotiate"])
+@pytest.mark.parametrize("path", ["/api/chat/negotiate", "/api/whiteboard/negotiate"])
 def test_user_id_query_without_the_dev_setting_gives_a_guest(locked_down: Stack, path: str) -> None:
     with httpx.Client(base_url=locked_down.devhost_url, timeout=10) as client:
         first = _negotiate(client, path, params={"userId": "alice"})

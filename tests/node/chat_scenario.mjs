@@ -8,7 +8,7 @@ const checks = [];
 const check = (name, ok, detail = undefined) => checks.push({ name, ok: Boolean(ok), detail });
 
 async function negotiate(userId) {
-  const url = new URL("/api/negotiate", base);
+  const url = new URL("/api/chat/negotiate", base);
   if (userId) url.searchParams.set("userId", userId);
   const response = await fetch(url);
   if (!response.ok) throw new Error(`negotiate: HTTP ${response.status}`);

@@ -10,7 +10,7 @@
 import { io } from "socket.io-client";
 
 const cfg = {
-  negotiatePath: "/api/negotiate",
+  negotiatePath: "/api/chat/negotiate",
   clients: 40,
   rooms: 4,
   messages: 5,

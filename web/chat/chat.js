@@ -140,7 +140,7 @@
     state.name = name;
     // web/sioless.js negotiates before the first connection and before every reconnection attempt (tokens
     // expire; a restarted service wants a new one). The socket is socket.io-client's own.
-    const socket = sioless.socket(`/api/negotiate?userId=${encodeURIComponent(name)}`, { reconnectionAttempts: 5 });
+    const socket = sioless.socket(`/api/chat/negotiate?userId=${encodeURIComponent(name)}`, { reconnectionAttempts: 5 });
     state.socket = socket;
     socket.on("connect", () => {
       setStatus(`online as ${name}`, "online");
