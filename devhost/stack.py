@@ -184,6 +184,19 @@ class Stack:
             dev_env["AzureWebJobsStorage"] = self.storage
         self._devhost_env = dev_env
         self._start_devhost()
+        self.sync_hub_settings()
+
+    def sync_hub_settings(self) -> dict[str, list[str]]:
+        """Send the emulator, per hub, only the system events the app has functions for (as the azd post-deploy
+        hook configures Azure), read from the dev host's last ``Functions:`` listing. Returns what was set."""
+        from . import _hub_settings
+
+        events = _hub_settings.system_events_by_hub(_hub_settings.last_listing(self._process("devhost").output))
+        try:
+            _hub_settings.apply(self.connection_string, events)
+        except Exception as exc:  # the emulator is ours: a refusal here is a stack bug, say what failed
+            raise StackError(f"cannot set the emulator's hub settings: {exc}") from exc
+        return events
 
     def _start_emulator(self, port: int) -> None:
         from emulator.testing import start_emulator
@@ -402,9 +415,15 @@ def main(argv: list[str] | None = None) -> int:
         stack.start()
         flush()
         print(_banner(stack, app_dir), flush=True)
+        restarts = 0
         while True:
             time.sleep(0.2)
             flush()
+            # After a restart on a change the app may handle other system events: update the hubs, as a deploy.
+            seen = sum(line.startswith("Restarted:") for line in stack.outputs().get("devhost", []))
+            if seen != restarts:
+                restarts = seen
+                print(f"devhost.stack: hub system events now {stack.sync_hub_settings()}", flush=True)
             dead = [p.name for p in stack.processes if p.process.poll() is not None]
             if stack.emulator is not None and stack.emulator.process.poll() is not None:
                 dead.append("emulator")

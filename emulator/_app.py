@@ -10,6 +10,7 @@ from urllib.parse import parse_qs
 from shared.protocol import webhook
 
 from ._config import EmulatorConfig
+from ._control import HUB_SETTINGS_PREFIX, handle_hub_settings
 from ._hub import Hub
 from ._inspector import INSPECTOR_HTML, inspector_data
 from ._rest import Receive, RestApi, Send
@@ -98,6 +99,8 @@ class EmulatorApp:
             return
         if path == "/api" or path.startswith("/api/"):
             await self.rest(scope, receive, send)
+        elif path.startswith(HUB_SETTINGS_PREFIX):
+            await handle_hub_settings(self, scope, receive, send)
         elif path in ("/inspector", "/inspector/"):
             await _plain(send, 200, INSPECTOR_HTML.encode(), b"text/html; charset=utf-8")
         elif path == "/inspector/api":
