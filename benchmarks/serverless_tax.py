@@ -7,9 +7,11 @@ Measures, in one run and with the same python-socketio clients (websocket transp
 - throughput: N clients sending acked messages concurrently (acked messages per second).
 
 The serverless path is webhook -> Functions dev host -> handler -> REST output -> emulator -> client, so the
-ratios show what each hop costs locally; they are not Azure figures. Usage::
+ratios show what each hop costs locally; they are not Azure figures. ``--instances 1 2`` measures the stack once
+per count (N dev host instances behind the front, each request to a random one) and adds the ratios against the
+first count; ``--front-hop`` adds one instance behind the front, i.e. the cost of the front's proxy hop alone. Usage::
 
-    .venv/bin/python benchmarks/serverless_tax.py [--rounds 300] [--clients 8] [--per-client 40]
+    .venv/bin/python benchmarks/serverless_tax.py [--rounds 300] [--clients 8] [--per-client 40] [--instances 1 2]
 """
 
 from __future__ import annotations
@@ -108,42 +110,58 @@ async def measure(connect: Connect, rounds: int, clients: int, per_client: int) 
     }
 
 
+async def _wait_for_baseline(port: int) -> None:
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            probe = socketio.AsyncClient(reconnection=False)
+            await probe.connect(f"http://127.0.0.1:{port}", transports=["websocket"], wait_timeout=2)
+            await probe.disconnect()
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.1)
+
+
+async def measure_stack(args: argparse.Namespace, instances: int, front: bool) -> dict[str, float]:
+    """The chat sample on ``instances`` dev host instances (``front``: behind the front even with one)."""
+    stack = Stack(app_dir=ROOT, azurite_ports=None, extra_env={"SIOLESS_BENCH": "1"}, instances=instances, watch=front)
+    try:
+        stack.start()
+
+        async def serverless(user: str) -> socketio.AsyncClient:
+            return await connect_client(stack.devhost_url, user, transports=["websocket"])
+
+        return await measure(serverless, args.rounds, args.clients, args.per_client)
+    finally:
+        stack.stop()
+
+
 async def main_async(args: argparse.Namespace) -> None:
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     baseline = subprocess.Popen([sys.executable, __file__, "--baseline-server", str(port)], env=env)
-    stack = Stack(app_dir=ROOT, azurite_ports=None, extra_env={"SIOLESS_BENCH": "1"})
+    runs: list[tuple[str, dict[str, float]]] = []
     try:
-        stack.start()
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                probe = socketio.AsyncClient(reconnection=False)
-                await probe.connect(f"http://127.0.0.1:{port}", transports=["websocket"], wait_timeout=2)
-                await probe.disconnect()
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                await asyncio.sleep(0.1)
+        await _wait_for_baseline(port)
 
         async def plain(user: str) -> socketio.AsyncClient:
             client = socketio.AsyncClient(reconnection=False)
             await client.connect(f"http://127.0.0.1:{port}", transports=["websocket"], wait_timeout=5)
             return client
 
-        async def serverless(user: str) -> socketio.AsyncClient:
-            return await connect_client(stack.devhost_url, user, transports=["websocket"])
-
         base = await measure(plain, args.rounds, args.clients, args.per_client)
-        tax = await measure(serverless, args.rounds, args.clients, args.per_client)
+        for count in args.instances:
+            label = "emulator+devhost" if args.instances == [1] else f"{count} instance{'s' * (count > 1)}"
+            runs.append((label, await measure_stack(args, count, front=False)))
+            if count == 1 and args.front_hop:
+                runs.append(("1 behind front", await measure_stack(args, 1, front=True)))
     finally:
-        stack.stop()
         baseline.terminate()
         baseline.wait(5)
 
     print(f"serverless tax: {args.rounds} sequential rounds, {args.clients} clients x {args.per_client} acked messages")
-    print(f"{'metric':<26}{'python-socketio':>17}{'emulator+devhost':>18}{'ratio':>9}")
     rows = [
         ("ack round trip p50 (ms)", "ack_p50"),
         ("ack round trip p99 (ms)", "ack_p99"),
@@ -151,10 +169,24 @@ async def main_async(args: argparse.Namespace) -> None:
         ("room broadcast p99 (ms)", "bcast_p99"),
         ("throughput (acked msg/s)", "throughput"),
     ]
+
+    def ratio(key: str, value: float, against: float) -> float:
+        return value / against if key != "throughput" else against / value
+
+    header = f"{'metric':<26}{'python-socketio':>17}" + "".join(f"{label:>18}{'ratio':>8}" for label, _ in runs)
+    print(header)
     for label, key in rows:
-        ratio = tax[key] / base[key] if key != "throughput" else base[key] / tax[key]
-        print(f"{label:<26}{base[key]:>17.2f}{tax[key]:>18.2f}{ratio:>8.1f}x")
+        line = f"{label:<26}{base[key]:>17.2f}"
+        for _, tax in runs:
+            line += f"{tax[key]:>18.2f}{ratio(key, tax[key], base[key]):>7.1f}x"
+        print(line)
     print("(ratio = serverless / plain for latencies, plain / serverless for throughput: higher = costlier)")
+    if len(runs) > 1:
+        first_label, first = runs[0]
+        print(f"against {first_label} (same rule: higher = costlier):")
+        for label, key in rows:
+            others = "".join(f"  {run_label}: {ratio(key, tax[key], first[key]):.2f}x" for run_label, tax in runs[1:])
+            print(f"  {label:<26}{others}")
 
 
 def main() -> None:
@@ -162,6 +194,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--per-client", type=int, default=40)
+    parser.add_argument("--instances", type=int, nargs="+", default=[1], help="dev host instance counts to measure")
+    parser.add_argument("--front-hop", action="store_true", help="also measure 1 instance behind the front")
     parser.add_argument("--baseline-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.baseline_server:
