@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TypeVar, overload
@@ -10,11 +11,12 @@ from typing import Any, TypeVar, overload
 import azure.functions as func
 from azure.functions.decorators.core import DataType
 
-from ._actions import OutputLike, check_namespace
+from . import _timers
+from ._actions import ActionList, OutputLike, check_namespace
 from ._dispatch import HandlerSpec, Kind, arity, run_async, run_sync
 from ._errors import UnsupportedError
 from ._greeting import Greetings, may_greet
-from ._names import function_name
+from ._names import NAME_PATTERN, function_name
 from ._socket import Emitter
 from ._tracking import Tracking, default_handler
 
@@ -255,6 +257,92 @@ class SocketIOBlueprint(func.Blueprint):
     def on_disconnect(self, handler: Callable[..., Any] | None = None, *, namespace: str | None = None) -> Any:
         """``handler(socket[, reason: str])``; the trigger's eventName is ``disconnected``."""
         return self._decorator("disconnected", "disconnected", namespace, handler)
+
+    # -- periodic work (timer functions) -----------------------------------------------------------------------
+
+    def on_schedule(
+        self, schedule: str, *, run_on_startup: bool = False, use_monitor: bool | None = None, name: str | None = None
+    ) -> Callable[[F], F]:
+        """Run ``handler(emitter)`` on an NCRONTAB schedule (six fields: ``"*/10 * * * * *"`` = every 10 s).
+
+        (``func.Blueprint.schedule`` stays the plain timer trigger decorator; the compat facade spells this one
+        ``sio.schedule``.)
+
+        One timer function with a ``socketio`` output binding for this hub; ``emitter`` is an ``Emitter`` of the
+        blueprint's namespace whose actions are written when the handler returns::
+
+            @sio.on_schedule("0 */5 * * * *")
+            def tick(emitter: Emitter) -> None:
+                emitter.to("lobby").emit("tick", time.time())
+
+        ``name`` is the function name (default ``<hub>__timer__<handler name>``). ``run_on_startup`` and
+        ``use_monitor`` are the timer trigger's own options.
+        """
+        expression = _timers.check_schedule(schedule)
+
+        def decorate(fn: F) -> F:
+            if not callable(fn):
+                raise TypeError(f"a timer handler must be callable, got {fn!r}.")
+            if inspect.iscoroutinefunction(fn):
+
+                async def run(actions: ActionList) -> None:
+                    await fn(Emitter(self.namespace, hub=self.hub, actions=actions))
+
+            else:
+
+                def run(actions: ActionList) -> None:  # type: ignore[misc]
+                    fn(Emitter(self.namespace, hub=self.hub, actions=actions))
+
+            self.add_timer(expression, fn, run, run_on_startup=run_on_startup, use_monitor=use_monitor, name=name)
+            return fn
+
+        return decorate
+
+    def every(
+        self,
+        seconds: float = 0,
+        *,
+        minutes: float = 0,
+        hours: float = 0,
+        run_on_startup: bool = False,
+        name: str | None = None,
+    ) -> Callable[[F], F]:
+        """``on_schedule`` for a fixed period: ``@sio.every(seconds=10)`` is ``@sio.on_schedule("*/10 * * * * *")``.
+
+        Periods must divide a minute, an hour or a day (cron steps restart at each); others raise ``ValueError``.
+        """
+        return self.on_schedule(
+            _timers.every_schedule(seconds, minutes, hours), run_on_startup=run_on_startup, name=name
+        )
+
+    def add_timer(
+        self,
+        schedule: str,
+        handler: Callable[..., Any],
+        run: Callable[[ActionList], Any],
+        *,
+        run_on_startup: bool = False,
+        use_monitor: bool | None = None,
+        name: str | None = None,
+    ) -> str:
+        """Register a timer function calling ``run(actions)`` (what ``on_schedule`` and the compat facade build on);
+        returns its function name."""
+        function = name or f"{self.hub}__timer__{getattr(handler, '__name__', 'timer')}"
+        if not NAME_PATTERN.match(function):
+            raise ValueError(
+                f"timer function name {function!r} is not a valid Azure function name "
+                "(letters, digits, '_' and '-', starting with a letter, at most 128): pass name='...'."
+            )
+        wrapper = _timers.timer_wrapper(function, handler, run)
+        builder = self.generic_output_binding(
+            arg_name=_timers.OUTPUT_ARG, type="socketio", data_type=DataType.STRING, hub=self.hub
+        )(wrapper)
+        options: dict[str, Any] = {"run_on_startup": run_on_startup}
+        if use_monitor is not None:
+            options["use_monitor"] = use_monitor
+        builder = self.timer_trigger(schedule=schedule, arg_name=_timers.TIMER_ARG, **options)(builder)
+        self.function_name(function)(builder)
+        return function
 
     # -- emitting from other functions -------------------------------------------------------------------------
 

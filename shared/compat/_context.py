@@ -75,7 +75,8 @@ def current(operation: str) -> Invocation:
     if not invocation.open:
         raise SiolessError(
             f"{operation} ran after its handler had returned (e.g. in a task the handler started): the "
-            "invocation's actions were already written. Await the work inside the handler."
+            "invocation's actions were already written. Await the work inside the handler; for work that repeats "
+            "use a timer function: @sio.every(seconds=...) or @sio.schedule('*/10 * * * * *')."
         )
     return invocation
 

@@ -17,9 +17,19 @@ from .._actions import OutputLike, check_namespace
 from .._blueprint import SocketIOBlueprint
 from .._greeting import may_greet
 from .._socket import Emitter, Socket
+from .._timers import check_schedule, every_schedule
 from . import _state
 from ._context import EmitterScope, Invocation, current
-from ._handlers import Reason, accept, connect_wrapper, connecting_error, disconnect_wrapper, event_wrapper, unsupported
+from ._handlers import (
+    Reason,
+    accept,
+    connect_wrapper,
+    connecting_error,
+    disconnect_wrapper,
+    event_wrapper,
+    timer_runner,
+    unsupported,
+)
 from ._namespace import AsyncSession, NamespaceBase, SyncSession
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -106,6 +116,7 @@ class BaseServer:
         self.hub = hub or DEFAULT_HUB
         self.namespaces: list[str] = [check_namespace(ns, "namespaces entry") for ns in (namespaces or ["/"])]
         self._registrations: list[tuple[str, str, Callable[..., Any]]] = []
+        self._timers: list[tuple[Any, ...]] = []
         self.state = bool(state)
         # None: a connect handler gets the `connected` companion when its own code calls emit/enter_room/...
         self.greets = greets
@@ -168,6 +179,56 @@ class BaseServer:
         else:
             blueprint.on(event, event_wrapper(self, handler), namespace=namespace)
 
+    # -- periodic work: the serverless form of start_background_task ----------------------------------------------
+
+    def schedule(
+        self, schedule: str, *, run_on_startup: bool = False, use_monitor: bool | None = None, name: str | None = None
+    ) -> Callable[[F], F]:
+        """Run ``handler()`` on an NCRONTAB schedule (six fields: ``"*/10 * * * * *"`` = every 10 seconds).
+
+        The serverless form of ``start_background_task(loop_forever)``: one timer function with a ``socketio``
+        output binding for this server's hub. Inside it ``emit``, ``send``, room calls, sessions and ``rooms()``
+        work as in a handler, and what it emitted is written when it returns::
+
+            @sio.every(seconds=10)
+            async def tick():
+                await sio.emit("tick", time.time(), to="lobby")
+        """
+        expression = check_schedule(schedule)
+
+        def decorate(fn: F) -> F:
+            if not callable(fn):
+                raise TypeError(f"a timer handler must be callable, got {fn!r}.")
+            if self._finalized:
+                raise RuntimeError(
+                    f"timer {getattr(fn, '__name__', fn)!r} registered after the server was registered on the "
+                    "FunctionApp; define every handler before app.register_functions(sio)."
+                )
+            timer = (expression, fn, run_on_startup, use_monitor, name)
+            self._register_timer(self._blueprint, timer)
+            self._timers.append(timer)
+            return fn
+
+        return decorate
+
+    def every(
+        self,
+        seconds: float = 0,
+        *,
+        minutes: float = 0,
+        hours: float = 0,
+        run_on_startup: bool = False,
+        name: str | None = None,
+    ) -> Callable[[F], F]:
+        """``@sio.every(seconds=10)`` = ``@sio.schedule("*/10 * * * * *")``; the period must divide a minute, an
+        hour or a day (cron steps restart at each), else ``ValueError`` says so."""
+        return self.schedule(every_schedule(seconds, minutes, hours), run_on_startup=run_on_startup, name=name)
+
+    def _register_timer(self, blueprint: SocketIOBlueprint, timer: tuple[Any, ...]) -> None:
+        expression, handler, run_on_startup, use_monitor, name = timer
+        run = timer_runner(self, handler)
+        blueprint.add_timer(expression, handler, run, run_on_startup=run_on_startup, use_monitor=use_monitor, name=name)
+
     def register_namespace(self, namespace_handler: Any) -> None:
         """Class-based namespaces: each ``on_<event>`` method becomes that event's handler."""
         namespace = getattr(namespace_handler, "namespace", None)
@@ -223,6 +284,8 @@ class BaseServer:
             blueprint = self._new_blueprint(hub)
             for event, namespace, handler in self._registrations:
                 self._register_on(blueprint, event, namespace, handler)
+            for timer in self._timers:
+                self._register_timer(blueprint, timer)
             self._blueprint = blueprint
         app.register_functions(self)
 
@@ -329,14 +392,16 @@ class BaseServer:
         raise unsupported(
             "sleep()",
             "a function invocation ends when its handler returns; nothing runs between events",
-            "Use a timer-triggered function, or asyncio.sleep() inside a handler for short waits.",
+            "For periodic work decorate a function with @sio.every(seconds=...) (or @sio.schedule('*/10 * * * * *')) "
+            "instead of looping with sleep(); inside a handler, await asyncio.sleep() for short waits.",
         )
 
     def start_background_task(self, target: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         raise unsupported(
             "start_background_task()",
             "there is no long-running server process; work started after a handler returns may never run",
-            "Use a timer or queue-triggered function and emit with `with sio.emitter(out): ...`.",
+            "For a background loop decorate its body with @sio.every(seconds=...) (or @sio.schedule('*/10 * * * * *')):"
+            " a timer function where sio.emit() works. For other triggers (queues) use `with sio.emitter(out): ...`.",
         )
 
     def instrument(self, *args: Any, **kwargs: Any) -> Any:

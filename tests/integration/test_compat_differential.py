@@ -35,9 +35,16 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 APP_DIR = ROOT / "tests" / "fixtures" / "compat_apps"
 NODE_RUNNER = ROOT / "tests" / "node" / "compat_runner.mjs"
-APPS = {"chat": "compat_chat", "counter": "compat_counter", "spaces": "compat_namespaced", "gate": "compat_gate"}
+APPS = {
+    "chat": "compat_chat",
+    "counter": "compat_counter",
+    "spaces": "compat_namespaced",
+    "gate": "compat_gate",
+    "greeter": "compat_greeter",
+}
 
 sys.path.insert(0, str(APP_DIR))
+import python_socketio_timers  # noqa: E402
 from compat_runner import run  # noqa: E402
 
 sys.path.remove(str(APP_DIR))
@@ -66,9 +73,10 @@ def normalise(recording: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _load_with_python_socketio(module_name: str) -> types.ModuleType:
-    """Import an app module with ``socketio_impl`` injected as python-socketio (not via the environment)."""
+    """Import an app module with ``socketio_impl`` injected as python-socketio (not via the environment), plus the
+    timer helper the facade offers (``sio.every``), done with python-socketio's own background task."""
     impl = types.ModuleType("socketio_impl")
-    impl.socketio = socketio  # type: ignore[attr-defined]
+    impl.socketio = python_socketio_timers.module()  # type: ignore[attr-defined]
     saved = sys.modules.get("socketio_impl")
     sys.modules["socketio_impl"] = impl
     try:
@@ -151,6 +159,9 @@ def _assert_meaningful(app: str, oracle: list[dict[str, Any]]) -> None:
     assert "connected" in results and (app != "gate" or "refused" in results), (app, results)
     if app != "gate":
         assert any(other != e["client"] for e in oracle for other in e["received"]), f"{app}: nothing reached a peer"
+    if app == "greeter":  # the greeting in connect and the timer's broadcast both happened
+        names = [event[0] for e in oracle for events in e["received"].values() for event in events]
+        assert "welcome" in names and "arrived" in names and names.count("tick") == 1, names
 
 
 def _assert_same(app: str, oracle: list[dict[str, Any]], ours: list[dict[str, Any]]) -> None:
