@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
 from urllib.parse import parse_qs
 
 from shared.protocol import webhook
@@ -13,7 +12,8 @@ from ._config import EmulatorConfig
 from ._control import HUB_SETTINGS_PREFIX, handle_hub_settings
 from ._hub import Hub
 from ._inspector import INSPECTOR_HTML, inspector_data
-from ._rest import Receive, RestApi, Send
+from ._rest import RestApi
+from ._types import Receive, Scope, Send
 from ._upstream import Upstream
 
 log = logging.getLogger("emulator")
@@ -66,7 +66,7 @@ class EmulatorApp:
         await self.close_all()
         await self.upstream.aclose()
 
-    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "lifespan":
             await self._lifespan(receive, send)
@@ -121,7 +121,7 @@ class EmulatorApp:
                 f"No route {path}. Clients connect at {CLIENT_PREFIX}<hub>; REST is under /api; see /inspector.",
             )
 
-    async def _not_found(self, scope: dict[str, Any], send: Send, message: str) -> None:
+    async def _not_found(self, scope: Scope, send: Send, message: str) -> None:
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 4404, "reason": message[:120]})
             return

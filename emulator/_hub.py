@@ -15,27 +15,30 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import engineio
-from socketio import packet as sio_packet
 
 from shared.protocol import group_name, parse_group_name, webhook
 
 from ._auth import TokenError, audience_bases, claims_as_lists, validate_client_token
 from ._config import EmulatorConfig, HubSettings
 from ._odata import Subject
+from ._packets import (
+    BINARY_REFUSAL,
+    CONNECT,
+    DISCONNECT,
+    EVENT,
+    PACKET_NAMES,
+    Packet,
+    PacketRefused,
+    connect_ack,
+    connect_error,
+    disconnect,
+    is_binary,
+    parse_sio,
+)
 from ._upstream import Upstream
 
 log = logging.getLogger("emulator.hub")
 
-BINARY_REFUSAL = "binary payloads are not supported by Web PubSub for Socket.IO in serverless mode"
-_PACKET_NAMES = {
-    0: "CONNECT",
-    1: "DISCONNECT",
-    2: "EVENT",
-    3: "ACK",
-    4: "CONNECT_ERROR",
-    5: "BINARY_EVENT",
-    6: "BINARY_ACK",
-}
 # Packets held per connection while its webhook is in flight (one at a time, FIFO).
 MAX_PENDING_PACKETS = 1000
 _REASONS = {engineio.AsyncServer.reason.CLIENT_DISCONNECT: ""}
@@ -57,24 +60,6 @@ class _EngineServer(engineio.AsyncServer):
                 # instead of waiting for a (misbehaving) client to do it
                 await socket.queue.put(None)
             self.sockets.pop(sid, None)
-
-
-class PacketRefused(ValueError):
-    """A Socket.IO packet the emulator will not forward; the message says why."""
-
-
-def parse_sio(text: str) -> sio_packet.Packet:
-    """Parse one Socket.IO packet with python-socketio; refuse unknown types and binary packets."""
-    if not text or not text[0].isdigit():
-        raise PacketRefused(f"not a Socket.IO packet (starts with {text[:1]!r})")
-    try:
-        pkt = sio_packet.Packet(encoded_packet=text)
-    except (ValueError, TypeError) as exc:
-        raise PacketRefused(f"malformed Socket.IO packet ({exc})") from None
-    if pkt.packet_type not in _PACKET_NAMES:
-        raise PacketRefused(f"unknown Socket.IO packet type {pkt.packet_type}")
-    pkt.namespace = pkt.namespace or "/"
-    return pkt
 
 
 @dataclass
@@ -251,18 +236,18 @@ class Hub:
             log.warning("hub %s: closing %s: %s: %.80r", self.name, conn.connection_id, exc, data)
             self.close_connection(conn, f"invalid packet: {exc}")
             return
-        if pkt.packet_type in (sio_packet.BINARY_EVENT, sio_packet.BINARY_ACK):
+        if is_binary(pkt):
             await self._refuse_binary(conn, pkt.namespace)
-        elif pkt.packet_type == sio_packet.CONNECT:
+        elif pkt.packet_type == CONNECT:
             await self._connect_namespace(conn, pkt.namespace)
-        elif pkt.packet_type == sio_packet.DISCONNECT:
+        elif pkt.packet_type == DISCONNECT:
             await self._drop_socket(conn, pkt.namespace, "", tell_client=False)
-        elif pkt.packet_type == sio_packet.EVENT:
+        elif pkt.packet_type == EVENT:
             await self._user_event(conn, pkt, data)
         else:
             # ACK: server-to-client acks do not exist in serverless (docs/protocol.md#limits-of-serverless-mode);
             # CONNECT_ERROR is server-only.
-            log.info("hub %s: ignored %s packet from %s", self.name, _PACKET_NAMES[pkt.packet_type], conn.connection_id)
+            log.info("hub %s: ignored %s packet from %s", self.name, PACKET_NAMES[pkt.packet_type], conn.connection_id)
 
     async def _refuse_binary(self, conn: Connection, namespace: str) -> None:
         """A BINARY_EVENT/ACK: tell the client why (CONNECT_ERROR with the reason), then drop that socket."""
@@ -275,7 +260,7 @@ class Hub:
         )
         await self._send(
             conn,
-            sio_packet.Packet(sio_packet.CONNECT_ERROR, data={"message": BINARY_REFUSAL}, namespace=namespace).encode(),
+            connect_error(namespace, BINARY_REFUSAL),
         )
         await self._drop_socket(conn, namespace, BINARY_REFUSAL, tell_client=False)
 
@@ -295,9 +280,7 @@ class Hub:
                 message = f"Connect refused: {result.error}."
                 await self._send(
                     conn,
-                    sio_packet.Packet(
-                        sio_packet.CONNECT_ERROR, data={"message": message}, namespace=namespace
-                    ).encode(),
+                    connect_error(namespace, message),
                 )
                 return
             if result.body.strip():
@@ -314,9 +297,7 @@ class Hub:
         conn.sockets[namespace] = sock
         self._join(conn, group_name(namespace))
         self._join(conn, group_name(namespace, sock.socket_id))
-        await self._send(
-            conn, sio_packet.Packet(sio_packet.CONNECT, data={"sid": sock.socket_id}, namespace=namespace).encode()
-        )
+        await self._send(conn, connect_ack(namespace, sock.socket_id))
         if self.settings.wants_system_event("connected"):
             self._notify(conn, sock, "connected", b"{}")
 
@@ -329,12 +310,12 @@ class Hub:
             if parsed is not None and parsed[0] == namespace:
                 self._leave(conn, group)
         if tell_client:
-            await self._send(conn, sio_packet.Packet(sio_packet.DISCONNECT, namespace=namespace).encode())
+            await self._send(conn, disconnect(namespace))
         if self.settings.wants_system_event("disconnected"):
             self._notify(conn, sock, "disconnected", json.dumps({webhook.DISCONNECTED_REASON: reason}).encode())
 
     # ----------------------------------------------------------------- user events
-    async def _user_event(self, conn: Connection, pkt: sio_packet.Packet, raw: str) -> None:
+    async def _user_event(self, conn: Connection, pkt: Packet, raw: str) -> None:
         sock = conn.sockets.get(pkt.namespace)
         if sock is None:
             log.info(
@@ -469,7 +450,7 @@ class Hub:
         connections = self.connections
         return [connections[c] for c in self.users.get(user_id, ()) if c in connections]
 
-    async def deliver(self, targets: Iterable[Connection], text: str, pkt: sio_packet.Packet) -> int:
+    async def deliver(self, targets: Iterable[Connection], text: str, pkt: Packet) -> int:
         """Send one Socket.IO packet (parsed; ``text`` lacks the Engine.IO ``4``) to connections.
 
         A DISCONNECT tears the targeted sockets
@@ -477,7 +458,7 @@ class Hub:
         left,
         ``disconnected`` fires; ``{"close":true}`` closes the Engine.IO connection too."""
         count = 0
-        if pkt.packet_type == sio_packet.DISCONNECT:
+        if pkt.packet_type == DISCONNECT:
             close = isinstance(pkt.data, dict) and pkt.data.get("close") is True
             for conn in list(targets):
                 if pkt.namespace in conn.sockets:

@@ -5,23 +5,19 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, unquote
 
-from socketio import packet as sio_packet
-
 from ._auth import TokenError, audience_bases, make_client_token, validate_rest_token
-from ._hub import BINARY_REFUSAL, Connection, Hub, PacketRefused, parse_sio
+from ._hub import Connection, Hub
 from ._odata import Filter, FilterError, parse_filter
+from ._packets import BINARY_REFUSAL, EVENT, PacketRefused, is_binary, parse_sio
+from ._types import Receive, Scope, Send
 
 if TYPE_CHECKING:
     from ._app import EmulatorApp
 
 log = logging.getLogger("emulator.rest")
-
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
 
 
 class RestError(Exception):
@@ -31,7 +27,7 @@ class RestError(Exception):
 
 
 class _Request:
-    def __init__(self, scope: dict[str, Any], body: bytes) -> None:
+    def __init__(self, scope: Scope, body: bytes) -> None:
         self.method: str = scope["method"]
         raw = scope.get("raw_path") or scope["path"].encode()
         self.raw_path = raw.decode("latin-1").split("?", 1)[0]
@@ -85,7 +81,7 @@ class RestApi:
     def __init__(self, app: EmulatorApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         head = scope["method"] == "HEAD"
         try:
             body = await _read_body(receive, self.app.config.max_payload)
@@ -283,11 +279,9 @@ class RestApi:
                 "InvalidMessage",
                 f'The message must be one Engine.IO packet holding a Socket.IO packet, such as 42["event",1]: {exc}.',
             ) from None
-        if pkt.packet_type in (sio_packet.BINARY_EVENT, sio_packet.BINARY_ACK):
+        if is_binary(pkt):
             raise RestError(400, "BinaryNotSupported", f"{BINARY_REFUSAL}.")
-        if pkt.packet_type == sio_packet.EVENT and not (
-            isinstance(pkt.data, list) and pkt.data and isinstance(pkt.data[0], str)
-        ):
+        if pkt.packet_type == EVENT and not (isinstance(pkt.data, list) and pkt.data and isinstance(pkt.data[0], str)):
             # Clients fail on such a packet (python-socketio raises IndexError in its reader): refuse it here.
             raise RestError(
                 400,

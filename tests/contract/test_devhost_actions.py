@@ -15,7 +15,8 @@ from urllib.parse import parse_qs, quote, unquote
 import jwt
 import pytest
 
-from tests.fixtures.devhost_support import KEY, Recorded, devhost_client, recording_service
+from tests.fixtures.devhost_support import KEY, devhost_client, recording_service
+from tests.fixtures.recorded import Recorded
 
 URL = "/runtime/webhooks/socketio"
 CONNECTION_ID = "conn1"

@@ -13,8 +13,9 @@ from typing import Any
 import azure.functions as func
 import pytest
 
-from devhost.stack import ManagedProcess, free_port, storage_connection_string
+from devhost.stack import ManagedProcess, storage_connection_string
 from shared import AckError, ConnectRequest, Socket, SocketIOBlueprint, configure_storage, presence, sessions
+from tests.fixtures.recorded import free_port
 
 pytestmark = pytest.mark.integration
 

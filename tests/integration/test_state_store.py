@@ -112,7 +112,7 @@ async def test_async_twins(hub: str) -> None:
 
 
 def test_unreachable_storage_is_a_clear_storage_error(azurite: ManagedProcess) -> None:
-    from devhost.stack import free_port
+    from tests.fixtures.recorded import free_port
 
     try:
         configure_storage(storage_connection_string(free_port(), free_port(), free_port()))

@@ -9,7 +9,7 @@ import pytest
 
 from emulator import DEFAULT_URL_TEMPLATE, DEV_PRIMARY_KEY, ConfigError, HubSettings
 from emulator._config import build_parser, config_from_args
-from emulator._hub import PacketRefused, parse_sio
+from emulator._packets import PacketRefused, parse_sio
 from shared.protocol import ConnectionString
 
 
