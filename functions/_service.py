@@ -71,3 +71,14 @@ def _build(hub: str) -> Any:
 
         credential = DefaultAzureCredential(managed_identity_client_id=client_id)
     return WebPubSubServiceClient(endpoint, hub, credential, **_CLIENT_OPTIONS)
+
+
+def socket_exists(hub: str, namespace: str, socket_id: str) -> bool:
+    """Whether the service still has the socket: its own room's group ``0~b64url(ns)~b64url(sid)`` has a member.
+
+    One HEAD request (``group_exists``). Errors propagate: a caller must not take "unreachable" for "gone".
+    """
+    from shared.protocol import group_name
+
+    exists: bool = service_client(hub).group_exists(group_name(namespace, socket_id))
+    return exists

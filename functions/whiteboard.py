@@ -32,6 +32,7 @@ from shared.storage import call_storage, container_client, table_client
 from . import _identity
 from . import _whiteboard_model as model
 from ._identity import NEGOTIATE_USER_ID
+from ._service import socket_exists
 
 HUB = "whiteboard"
 BOARD = "default"  # the sample has one board; the partition key leaves room for more
@@ -40,6 +41,11 @@ META_TABLE = "whiteboardmeta"
 BACKGROUNDS = "whiteboard-backgrounds"
 MAX_UPLOAD = 5 * 1024 * 1024
 MAX_MESSAGE = 1000
+# Presence sweep (docs/whiteboard.md "Settings"): the timer's NCRONTAB schedule is an app setting, and sockets
+# younger than the minimum age are left alone (they may still be arriving at the service).
+SWEEP_SCHEDULE = "%SIOLESS_PRESENCE_SWEEP_SCHEDULE%"
+PRESENCE_MIN_AGE_SETTING = "SIOLESS_PRESENCE_MIN_AGE_SECONDS"
+DEFAULT_PRESENCE_MIN_AGE = 20.0
 
 logger = logging.getLogger("whiteboard")
 bp = SocketIOBlueprint(hub=HUB, presence=True)
@@ -64,6 +70,31 @@ def connected(socket: Socket) -> None:
 @bp.on_disconnect()
 def disconnected(socket: Socket) -> None:
     _broadcast_users(socket)
+
+
+@bp.function_name("whiteboard_presence_sweep")
+@bp.timer_trigger(arg_name="timer", schedule=SWEEP_SCHEDULE, run_on_startup=False, use_monitor=False)
+@bp.emitter_output("out")
+def sweep_presence(timer: func.TimerRequest, out: func.Out[str]) -> None:
+    """Forget sockets the service no longer has (their ``disconnected`` never arrived: a crash, a lost webhook)
+    and, if any, send everyone the corrected user count (docs/state.md "Pruning")."""
+    min_age = _setting_seconds(PRESENCE_MIN_AGE_SETTING, DEFAULT_PRESENCE_MIN_AGE)
+    removed = presence.prune(HUB, "/", partial(socket_exists, HUB, "/"), min_age=min_age)
+    if removed:
+        logger.info("presence sweep: forgot %d socket(s) the service no longer has", len(removed))
+        count, taken_at = presence.snapshot(HUB, "/")
+        with bp.emitter(out) as emitter:
+            emitter.emit("updateUser", count, taken_at)
+
+
+def _setting_seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        logger.warning("%s=%r is not a number of seconds; using %s", name, raw, default)
+        return default
+    return max(value, 0.0)
 
 
 def _store(shape_id: str, shape: dict[str, Any]) -> None:

@@ -219,6 +219,12 @@ def sockets(hub: str, namespace: str) -> list[str]:
     return [row["socket_id"] for row in _query(hub, namespace, "c|", ["socket_id"], "list sockets")]
 
 
+def connected_since(hub: str, namespace: str) -> dict[str, float]:
+    """``{socket id: time its row was written}`` (seconds since the epoch, the writing instance's clock)."""
+    rows = _query(hub, namespace, "c|", ["socket_id", "since"], "list sockets")
+    return {row["socket_id"]: float(row.get("since") or 0.0) for row in rows}
+
+
 def members(hub: str, namespace: str, room: str) -> list[str]:
     prefix = member_key(room, "")
     return [row["socket_id"] for row in _query(hub, namespace, prefix, ["socket_id"], "list room members")]

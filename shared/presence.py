@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from . import _sockets
 from ._sockets import UnknownSocketError
@@ -71,6 +71,26 @@ def forget(hub: str, namespace: str, socket_id: str) -> list[str]:
     return _sockets.remove_socket(hub, namespace, socket_id)
 
 
+def prune(hub: str, namespace: str, exists: Callable[[str], bool], *, min_age: float = 30.0) -> list[str]:
+    """Forget the sockets the service no longer has; returns their ids (docs/state.md "Pruning").
+
+    ``exists(socket_id)`` asks the service (e.g. whether the socket's own group exists). Only sockets recorded at
+    least ``min_age`` seconds ago are asked about: a socket is recorded while its ``connect`` handler runs, a
+    moment before the service has it, so a young row may belong to a socket that is still arriving. An
+    ``exists`` that raises stops the prune there (nothing is removed on a guess).
+    """
+    if min_age < 0:
+        raise ValueError(f"min_age must not be negative, got {min_age!r}")
+    cutoff = time.time() - min_age
+    removed = []
+    for socket_id, since in _sockets.connected_since(hub, namespace).items():
+        if since > cutoff or exists(socket_id):
+            continue
+        _sockets.remove_socket(hub, namespace, socket_id)
+        removed.append(socket_id)
+    return removed
+
+
 async def asockets(hub: str, namespace: str = "/") -> list[str]:
     return await asyncio.to_thread(sockets, hub, namespace)
 
@@ -108,6 +128,7 @@ __all__ = [
     "join",
     "leave",
     "members",
+    "prune",
     "rooms",
     "snapshot",
     "sockets",

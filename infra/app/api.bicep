@@ -47,6 +47,9 @@ var appSettings = {
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
   // azure-identity's DefaultAzureCredential/ManagedIdentityCredential pick the user-assigned identity.
   AZURE_CLIENT_ID: identityClientId
+  // Sample tunables (docs/whiteboard.md "Settings"): the whiteboard's presence sweep.
+  SIOLESS_PRESENCE_SWEEP_SCHEDULE: '*/10 * * * * *'
+  SIOLESS_PRESENCE_MIN_AGE_SECONDS: '20'
 }
 
 resource plan 'Microsoft.Web/serverfarms@2023-12-01' = {

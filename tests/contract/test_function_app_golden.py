@@ -81,6 +81,20 @@ OTHER_SAMPLES = {
     "whiteboard_diagram": _http("diagram", "GET"),
     "whiteboard_background": _http("background/{id}", "GET"),
     "whiteboard_background_upload": _http("background/upload", "POST", WHITEBOARD_OUT),
+    "whiteboard_presence_sweep": {
+        "scriptFile": "function_app.py",
+        "bindings": [
+            WHITEBOARD_OUT,
+            {
+                "direction": "IN",
+                "type": "timerTrigger",
+                "name": "timer",
+                "schedule": "%SIOLESS_PRESENCE_SWEEP_SCHEDULE%",
+                "runOnStartup": False,
+                "useMonitor": False,
+            },
+        ],
+    },
     "whiteboard_negotiate": _http(
         "whiteboard/negotiate",
         "GET",
