@@ -27,6 +27,7 @@ from tests.fixtures.inbox import Inbox
 pytestmark = pytest.mark.integration
 
 APPS = Path(__file__).resolve().parents[1] / "fixtures" / "apps"
+RAW_NEGOTIATE = "/api/negotiate"  # the raw app's route (the samples use /api/<hub>/negotiate)
 
 
 async def until(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
@@ -69,8 +70,8 @@ def test_front_lists_its_instances_and_spreads_requests(raw3: Stack) -> None:
 
 
 async def test_killing_an_instance_fails_only_its_inflight_request(raw3: Stack) -> None:
-    bystander = await connect_client(raw3.devhost_url, "bystander")
-    victim = await connect_client(raw3.devhost_url, "victim")
+    bystander = await connect_client(raw3.devhost_url, "bystander", negotiate_path=RAW_NEGOTIATE)
+    victim = await connect_client(raw3.devhost_url, "victim", negotiate_path=RAW_NEGOTIATE)
     try:
         slow = asyncio.create_task(victim.call("slow", 30, timeout=20))
         busy = await until(
@@ -87,7 +88,7 @@ async def test_killing_an_instance_fails_only_its_inflight_request(raw3: Stack) 
         # (so some go to each remaining instance), and a new client connects.
         for n in range(6):
             assert (await bystander.call("echo", n, timeout=5))["echo"] == [n]
-        newcomer = await connect_client(raw3.devhost_url, "newcomer")
+        newcomer = await connect_client(raw3.devhost_url, "newcomer", negotiate_path=RAW_NEGOTIATE)
         assert (await newcomer.call("echo", "hi", timeout=5))["echo"] == ["hi"]
         await close_client(newcomer)
         # The front starts a new instance in the killed one's place.

@@ -35,7 +35,7 @@ def version(sio: str) -> str:
     return json.dumps({"ack": [VERSION, json.loads(sio)["socketId"]]})
 
 
-@app.route(route="negotiate")
+@app.route(route="chat/negotiate")
 @app.generic_input_binding(arg_name="negotiation", type="socketionegotiation", hub="chat", userId="{query.userId}")
 def negotiate(req: func.HttpRequest, negotiation: str) -> func.HttpResponse:
     return func.HttpResponse(negotiation, mimetype="application/json")
