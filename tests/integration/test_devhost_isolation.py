@@ -12,6 +12,7 @@ from devhost.stack import Stack
 pytestmark = pytest.mark.integration
 
 APP = Path(__file__).resolve().parents[1] / "fixtures" / "apps" / "raw"
+RAW_NEGOTIATE = "/api/negotiate"  # the raw app's route (the samples use /api/<hub>/negotiate)
 
 
 @pytest.fixture(scope="module")
@@ -20,8 +21,8 @@ def raw_stack(sioless_stack_factory) -> Stack:
 
 
 async def test_raising_handler_does_not_affect_other_clients(raw_stack: Stack, sioless_connect) -> None:
-    victim = await sioless_connect("v", stack=raw_stack)
-    other = await sioless_connect("o", stack=raw_stack)
+    victim = await sioless_connect("v", stack=raw_stack, negotiate_path=RAW_NEGOTIATE)
+    other = await sioless_connect("o", stack=raw_stack, negotiate_path=RAW_NEGOTIATE)
     # Without an ack the extension ignores the failure: the client stays and keeps working.
     await victim.emit("boom", "no ack")
     assert await victim.call("echo", "after boom", timeout=5)
@@ -38,8 +39,8 @@ async def test_hanging_handler_does_not_block_other_clients(raw_stack: Stack, si
     def timeouts_logged() -> int:
         return sum("Timeout value of 00:00:02 exceeded" in line for line in raw_stack.outputs()["devhost"])
 
-    sleeper = await sioless_connect("s", stack=raw_stack)
-    other = await sioless_connect("o", stack=raw_stack)
+    sleeper = await sioless_connect("s", stack=raw_stack, negotiate_path=RAW_NEGOTIATE)
+    other = await sioless_connect("o", stack=raw_stack, negotiate_path=RAW_NEGOTIATE)
     timeouts_before = timeouts_logged()
     hanging = asyncio.create_task(sleeper.call(event, 30, timeout=4))
     await asyncio.sleep(0.2)
