@@ -154,7 +154,7 @@ class Front:
                 return
             finally:
                 backend.inflight -= 1
-                backend.served += 1
+            backend.served += 1
             status, response_headers, content = result
             await send({"type": "http.response.start", "status": status, "headers": response_headers})
             await send({"type": "http.response.body", "body": content})

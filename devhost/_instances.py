@@ -58,6 +58,14 @@ def watched(path: str | Path) -> bool:
     return path.suffix == ".py" or path.name in WATCHED_NAMES
 
 
+def _say(text: str) -> None:
+    """Print a line of the dev host's output; a reader that went away (closed pipe) does not stop the front."""
+    try:
+        print(text, flush=True)
+    except (BrokenPipeError, ValueError):
+        pass
+
+
 def _die_with_parent() -> None:
     """In the child, before exec: SIGKILL when the supervising process dies (Linux prctl PR_SET_PDEATHSIG)."""
     if sys.platform.startswith("linux"):
@@ -189,14 +197,14 @@ class Supervisor:
                 continue
             if child_url:
                 line = line.replace(child_url, self.front_url)
-            print(f"[instance {instance.slot} pid {instance.pid}] {line}", flush=True)
+            _say(f"[instance {instance.slot} pid {instance.pid}] {line}")
 
     async def _watch_exit(self, instance: Instance) -> None:
         code = await instance.process.wait()
         self._signal_change()
         if self.stopping or instance.retired:
             return
-        print(f"Instance {instance.slot} (PID {instance.pid}) exited with {code}; starting a new one.", flush=True)
+        _say(f"Instance {instance.slot} (PID {instance.pid}) exited with {code}; starting a new one.")
         delay = 0.0
         while not self.stopping and instance.generation == self.generation:
             try:
@@ -212,14 +220,14 @@ class Supervisor:
                 return
             self.current = [replacement if i is instance else i for i in self.current]
             self.restarts += 1
-            print(f"Instance {instance.slot} restarted: PID {replacement.pid}.", flush=True)
+            _say(f"Instance {instance.slot} restarted: PID {replacement.pid}.")
             self._signal_change()
             return
 
     def _print_failure(self, exc: LoadFailed) -> None:
         for line in exc.instance.output[-30:]:
-            print(f"[instance {exc.instance.slot} pid {exc.instance.pid}] {line}", flush=True)
-        print(f"devhost: {exc}.", flush=True)
+            _say(f"[instance {exc.instance.slot} pid {exc.instance.pid}] {line}")
+        _say(f"devhost: {exc}.")
 
     async def start(self) -> None:
         """Start every instance (generation 0); on a failure stop the others and re-raise."""
@@ -238,23 +246,22 @@ class Supervisor:
         first = started[0]
         child_url = f"http://127.0.0.1:{first.port}"
         for held in first.output:
-            print(held.replace(child_url, self.front_url), flush=True)
+            _say(held.replace(child_url, self.front_url))
         return started
 
     async def reload(self, changes: Iterable[str]) -> None:
         """Replace every instance with new ones running the changed app; keep the old ones if the new ones fail."""
         async with self._reload_lock:
             names = sorted({os.path.basename(c) for c in changes})
-            print(f"Detected a change in {', '.join(names)}; restarting the {self.count} instance(s).", flush=True)
+            _say(f"Detected a change in {', '.join(names)}; restarting the {self.count} instance(s).")
             generation = self.generation + 1
             try:
                 fresh = await self._start_generation(generation)
             except LoadFailed as exc:
                 self._print_failure(exc)
-                print(
+                _say(
                     "devhost: the changed app cannot be loaded; the previous instances keep serving. "
-                    "Fix it and save again.",
-                    flush=True,
+                    "Fix it and save again."
                 )
                 return
             old, self.current, self.generation = self.current, fresh, generation
@@ -262,7 +269,7 @@ class Supervisor:
             for instance in old:
                 instance.retired = True
             await asyncio.gather(*(self._stop(i) for i in old))
-            print(f"Restarted: {self.pids_line()}.", flush=True)
+            _say(f"Restarted: {self.pids_line()}.")
 
     async def _stop(self, instance: Instance, sig: int = signal.SIGTERM) -> None:
         """``sig`` by PID (SIGTERM lets in-flight requests finish), SIGKILL after a grace period."""
@@ -335,10 +342,9 @@ def run(args: Any) -> int:
     try:
         sock.bind((args.host, args.port))
     except OSError as exc:
-        print(
+        _say(
             f"Cannot listen on {args.host}:{args.port} ({exc.strerror or exc}). Is another dev host or `func start` "
-            "running? Stop it or pass --port.",
-            flush=True,
+            "running? Stop it or pass --port."
         )
         sock.close()
         return 3
@@ -376,12 +382,11 @@ async def _run(args: Any, sock: socket.socket, front_url: str) -> int:
                 return
             await asyncio.sleep(0.02)
         mode = " (restarting them when the app changes)" if args.watch else ""
-        print(
+        _say(
             f"Instances: {args.instances} behind {front_url}{mode}, each request to a random one; "
-            f"{supervisor.pids_line()}; GET {front_url}{INSTANCES_ROUTE} lists them.",
-            flush=True,
+            f"{supervisor.pids_line()}; GET {front_url}{INSTANCES_ROUTE} lists them."
         )
-        print(f"{READY_MARKER} " + json.dumps(supervisor.ready_info(port=sock.getsockname()[1])), flush=True)
+        _say(f"{READY_MARKER} " + json.dumps(supervisor.ready_info(port=sock.getsockname()[1])))
         if args.watch:
             await supervisor.watch(args.app_dir.resolve())
 

@@ -148,6 +148,21 @@ def test_devhost_refuses_a_broken_app_with_the_worker_message(tmp_path: Path) ->
     assert "Could not find top level function app instances in function_app.py." in run.stdout
 
 
+def test_devhost_with_instances_refuses_a_broken_app_the_same_way(tmp_path: Path) -> None:
+    """Behind the front the exit code and the worker's message are the single dev host's."""
+    (tmp_path / "function_app.py").write_text("import azure.functions as func\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "devhost", "--app-dir", str(tmp_path), "--port", "0", "--instances", "2"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "Could not find top level function app instances in function_app.py." in run.stdout
+
+
 def test_missing_tools_are_named(tmp_path: Path) -> None:
     with pytest.raises(StackError, match=r"Azurite .* is not installed \(run `make setup`"):
         check_tools(tmp_path, azurite=True)
