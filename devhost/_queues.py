@@ -226,17 +226,32 @@ async def _create_queue(client: QueueClient) -> None:
         await client.create_queue()
 
 
+async def _first(*events: asyncio.Event) -> None:
+    waiters = [asyncio.create_task(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+
+
 # (spec, trigger value, trigger metadata, reason) -> whether the invocation succeeded.
 QueueInvoke = Callable[[QueueSpec, TypedValue, Mapping[str, TypedValue], str], Awaitable[bool]]
 
 
 @dataclass
 class QueueListener:
-    """Polls one queue for one function until cancelled."""
+    """Polls one queue for one function until :meth:`drain` or cancellation.
+
+    A new batch is fetched once the messages in flight drop to ``newBatchThreshold`` (half a batch), as the host
+    does. Stopping waits for the messages in flight (up to a grace period); one whose invocation is cut off is
+    made visible again at once, so another instance (or the next start) takes it: nothing is lost."""
 
     spec: QueueSpec
     clients: QueueClients
     invoke: QueueInvoke
+    _in_flight: set[asyncio.Task[None]] = field(default_factory=set)
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def options(self) -> QueuesOptions:
@@ -247,35 +262,52 @@ class QueueListener:
 
         client = self.clients.client(self.spec.connection_string, self.spec.queue_name)
         wake = self.clients.wake_event(self.spec.connection_string, self.spec.queue_name)
+        threshold = self.options.batch_size // 2
         delay = MIN_POLLING_INTERVAL
         failing = False
-        while True:
-            wake.clear()
-            try:
-                batch = [
-                    message
-                    async for message in client.receive_messages(
-                        messages_per_page=self.options.batch_size,
-                        max_messages=self.options.batch_size,
-                        visibility_timeout=PROCESSING_VISIBILITY,
-                    )
-                ]
-                failing = False
-            except ResourceNotFoundError:  # the queue does not exist yet: an empty queue
-                batch = []
-            except AzureError as exc:
-                if not failing:
-                    log.error("Queue '%s' for '%s' cannot be read: %s", self.spec.queue_name, self.name, exc)
-                    failing = True
-                batch = []
-            if batch:
-                delay = MIN_POLLING_INTERVAL
-                await asyncio.gather(*(self._process(client, message) for message in batch))
-                continue
-            delay = min(self.options.max_polling_interval, delay * 2 * random.uniform(0.8, 1.2))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), delay)
-                delay = MIN_POLLING_INTERVAL
+        try:
+            while not self._stopping.is_set():
+                if len(self._in_flight) > threshold:
+                    await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                wake.clear()
+                try:
+                    batch = [
+                        message
+                        async for message in client.receive_messages(
+                            messages_per_page=self.options.batch_size,
+                            max_messages=self.options.batch_size,
+                            visibility_timeout=PROCESSING_VISIBILITY,
+                        )
+                    ]
+                    failing = False
+                except ResourceNotFoundError:  # the queue does not exist yet: an empty queue
+                    batch = []
+                except AzureError as exc:
+                    if not failing:
+                        log.error("Queue '%s' for '%s' cannot be read: %s", self.spec.queue_name, self.name, exc)
+                        failing = True
+                    batch = []
+                for message in batch:
+                    task = asyncio.create_task(self._process(client, message))
+                    self._in_flight.add(task)
+                    task.add_done_callback(self._in_flight.discard)
+                if batch:
+                    delay = MIN_POLLING_INTERVAL
+                    continue
+                delay = min(self.options.max_polling_interval, delay * 2 * random.uniform(0.8, 1.2))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(_first(wake, self._stopping), delay)
+                    delay = MIN_POLLING_INTERVAL
+        finally:
+            for task in list(self._in_flight):
+                task.cancel()
+
+    async def drain(self, grace: float) -> None:
+        """Stop polling and give the messages in flight up to ``grace`` seconds to finish."""
+        self._stopping.set()
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight), timeout=grace)
 
     @property
     def name(self) -> str:
@@ -300,6 +332,10 @@ class QueueListener:
                 succeeded = await self.invoke(
                     self.spec, data, metadata, f"New queue message detected on '{self.spec.queue_name}'."
                 )
+            except asyncio.CancelledError:  # the host stops: give the message back at once
+                with contextlib.suppress(AzureError):
+                    await asyncio.shield(client.update_message(message, visibility_timeout=0))
+                raise
             finally:
                 keep_hidden.cancel()
             if succeeded:

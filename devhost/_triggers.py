@@ -170,6 +170,7 @@ class BackgroundTriggers:
         self.specs = specs
         self.queues = QueueClients(options.queues)
         self._tasks: list[asyncio.Task[None]] = []
+        self._queue_listeners: list[QueueListener] = []
 
     async def start(self) -> None:
         storage = self.host.settings.get(STORAGE_SETTING)
@@ -190,14 +191,20 @@ class BackgroundTriggers:
                     )
                     self._spawn(listener.run(), spec.function.name)
             else:
-                self._spawn(QueueListener(spec, self.queues, self._invoke_queue).run(), spec.function.name)
+                queue_listener = QueueListener(spec, self.queues, self._invoke_queue)
+                self._queue_listeners.append(queue_listener)
+                self._spawn(queue_listener.run(), spec.function.name)
 
     def _spawn(self, coroutine: Any, name: str) -> None:
         task: asyncio.Task[None] = asyncio.create_task(coroutine, name=f"trigger-{name}")
         task.add_done_callback(_report_crash)
         self._tasks.append(task)
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 3.0) -> None:
+        """Let queue messages in flight finish (up to ``grace`` s), then stop every listener and release locks."""
+        listeners, self._queue_listeners = self._queue_listeners, []
+        if listeners:
+            await asyncio.wait([asyncio.create_task(listener.drain(grace)) for listener in listeners])
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()

@@ -148,7 +148,7 @@ async def test_timers_fire_once_per_occurrence_across_two_instances_and_fail_ove
 
 async def test_timer_and_queue_functions_reach_connected_clients_and_failures_end_in_the_poison_queue() -> None:
     with Stack(app_dir=APPS / "triggers") as stack:
-        client = await connect_client(stack.devhost_url)
+        client = await connect_client(stack.devhost_url, negotiate_path="/api/triggers/negotiate")
         ticks: asyncio.Queue[Any] = asyncio.Queue()
         works: asyncio.Queue[Any] = asyncio.Queue()
         client.on("tick", ticks.put_nowait)
@@ -181,5 +181,17 @@ async def test_timer_and_queue_functions_reach_connected_clients_and_failures_en
                 failures = [line for line in output if "Executed 'Functions.work' (Failed" in line]
                 assert len(failures) == 5, "\n".join(output[-40:])
                 assert works.empty()
+
+                # A graceful stop cuts off a message in flight after a grace period and gives it back at once.
+                output = stack.outputs()["devhost"]
+                await work.send_message(base64.b64encode(b"slow").decode())
+
+                async def running() -> bool:
+                    return any("Executing 'Functions.work' (Reason='New queue message" in line for line in output[-5:])
+
+                await _wait_for(running, "the slow message to be picked up")
+                stack.stop_devhost()
+                (message,) = await work.peek_messages(max_messages=32)
+                assert base64.b64decode(message.content) == b"slow" and message.dequeue_count == 1
         finally:
             await close_client(client)
