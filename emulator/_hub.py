@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import engineio
+from engineio import packet as eio_packet
 
 from shared.protocol import group_name, parse_group_name, webhook
 
@@ -467,8 +468,21 @@ class Hub:
                     if close:
                         self.close_connection(conn, "")
             return count
+        # One Engine.IO packet for every target (it caches its encoding): each target costs a queue put for its
+        # writer, not a packet, a coroutine chain and a log call (docs/performance.md).
+        eio_pkt = eio_packet.Packet(eio_packet.MESSAGE, data=text)
+        sockets = self.eio.sockets
+        now = time.time()
+        ping_timeout = self.eio.ping_timeout
         for conn in targets:
-            if not conn.closed:
-                count += 1
-                await self._send(conn, text)
+            if conn.closed:
+                continue
+            count += 1
+            sock = sockets.get(conn.connection_id)
+            if sock is None:
+                continue
+            if sock.closed or (sock.last_ping and now - sock.last_ping > ping_timeout):
+                await self._send(conn, text)  # engineio's own path drops or closes it
+                continue
+            sock.queue.put_nowait(eio_pkt)
         return count
