@@ -96,6 +96,17 @@ def stop(process: subprocess.Popen[Any] | asyncio.subprocess.Process, timeout: f
         pass
 
 
+def profile(pid: int, out: str, seconds: int = 8) -> subprocess.Popen[bytes]:
+    """py-spy (``pip install py-spy``) samples ``pid`` for ``seconds``: collapsed stacks in ``out``."""
+    spy = Path(sys.executable).with_name("py-spy")
+    return subprocess.Popen(
+        [str(spy), "record", "--pid", str(pid), "--duration", str(seconds), "--format", "raw", "--nonblocking"]
+        + ["-o", out],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 @dataclass
 class Server:
     """A started server: its PID, the client connect target and how to trigger one fan-out."""

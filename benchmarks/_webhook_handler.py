@@ -82,4 +82,10 @@ async def main(port: int, connection_string: str, endpoint: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]), sys.argv[2], sys.argv[3]))
+    try:  # the same event loop as the emulator's when installed
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    except ImportError:
+        factory = None  # type: ignore[assignment]
+    asyncio.run(main(int(sys.argv[1]), sys.argv[2], sys.argv[3]), loop_factory=factory)

@@ -38,6 +38,7 @@ from benchmarks._harness import (  # noqa: E402
     Clients,
     Server,
     node_ready,
+    profile,
     raise_fd_limit,
     record,
     rss_kib,
@@ -115,7 +116,10 @@ async def measure(server: Server, trigger: Trigger, args: argparse.Namespace) ->
         figures.connect_per_s = await generators.connect(args.large - args.small)
         await asyncio.sleep(3.0)  # idle: heartbeats only
         figures.rss_per_conn_kib = (rss_kib(server.pid) - rss_before) / args.large
+        profiler = profile(server.pid, args.profile, 20) if args.profile and server.name == "ours" else None
         figures.fanout_large_ms, wall_large, cpu_large = await rounds(generators, trigger, args.rounds)
+        if profiler is not None:
+            profiler.wait(60)
         figures.generator_cpu_share = cpu_large / wall_large
     finally:
         await generators.close()
@@ -141,7 +145,7 @@ async def measure_server(server: Server, args: argparse.Namespace) -> Figures:
             return await measure(server, rest_send, args)
         finally:
             await service.close()
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(timeout=120) as http:
 
         async def emit() -> None:
             response = await http.post(f"{server.endpoint}/emit")
@@ -223,4 +227,5 @@ if __name__ == "__main__":
     parser.add_argument("--large", type=int, default=10000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--generators", type=int, default=2)
+    parser.add_argument("--profile", metavar="FILE", help="py-spy the emulator during the large rounds (raw stacks)")
     asyncio.run(main(parser.parse_args()))

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from azure.core.rest import HttpRequest  # noqa: E402
 from azure.messaging.webpubsubservice.aio import WebPubSubServiceClient  # noqa: E402
 
-from benchmarks._harness import Clients, cpu_seconds, node_ready, raise_fd_limit, record, start_ours  # noqa: E402
+from benchmarks._harness import Clients, cpu_seconds, node_ready, profile, raise_fd_limit, record, start_ours  # noqa: E402
 from shared.protocol import action_to_rest_calls  # noqa: E402
 
 
@@ -48,16 +47,6 @@ async def joins(service: WebPubSubServiceClient, sids: list[str], count: int, st
         times.append(time.perf_counter() - started)
         response.raise_for_status()
     return times
-
-
-def _profile(pid: int, out: str) -> subprocess.Popen[bytes]:
-    """py-spy (if installed) samples the emulator for 8 s: collapsed stacks in ``out``."""
-    spy = Path(sys.executable).with_name("py-spy")
-    return subprocess.Popen(
-        [str(spy), "record", "--pid", str(pid), "--duration", "8", "--format", "raw", "--nonblocking", "-o", out],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 class Side:
@@ -104,7 +93,7 @@ class Side:
         return statistics.median(self.times) * 1000, self.cpu / self.done * 1000, net / self.done * 1000
 
 
-async def main(small: int, large: int, count: int, profile: str | None) -> None:
+async def main(small: int, large: int, count: int, profile_to: str | None) -> None:
     raise_fd_limit(large + small + 2000)
     sides: list[Side] = []
     try:
@@ -114,7 +103,7 @@ async def main(small: int, large: int, count: int, profile: str | None) -> None:
         await asyncio.sleep(1)
         for side in sides:
             await side.measure_idle(5.0)
-        profiler = _profile(sides[1].server.pid, profile) if profile else None
+        profiler = profile(sides[1].server.pid, profile_to) if profile_to else None
         rounds = 10
         for _ in range(rounds):  # alternate, so that other load on the machine hits both sides alike
             for side in sides:
