@@ -50,7 +50,7 @@ class ListenerLock:
         self._recovery = max(0.1, options.listener_lock_recovery_polling_interval)
 
     async def run_while_held(self, listener: Callable[[], Coroutine[Any, Any, None]], name: str) -> None:
-        """Acquire, run ``listener`` while renewing, start over when the lease is lost; never returns."""
+        """Acquire, run ``listener`` while renewing, start over when the lease is lost; return when it ends."""
         from azure.core.exceptions import AzureError, HttpResponseError
         from azure.storage.blob.aio import BlobLeaseClient, BlobServiceClient
 
@@ -82,27 +82,32 @@ class ListenerLock:
                     await blob.set_blob_metadata({"FunctionInstance": instance_id()}, lease=lease)
                 task: asyncio.Task[None] = asyncio.create_task(listener(), name=f"listener-{name}")
                 try:
-                    await self._renew_until_lost(lease, task)
+                    lost = await self._renew_until_lost(lease, task)
                 finally:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await task
                     with contextlib.suppress(AzureError, asyncio.CancelledError):
                         await asyncio.shield(lease.release())
+                if not lost:  # the listener is done (a schedule with no further occurrence, or a bug): no retry
+                    if not task.cancelled() and task.exception() is not None:
+                        log.error("Timer '%s' stopped: %r", name, task.exception())
+                    return
                 log.warning("Singleton lock for '%s' was lost; the timer stops until it is taken again.", name)
 
-    async def _renew_until_lost(self, lease: BlobLeaseClient, task: asyncio.Task[None]) -> None:
+    async def _renew_until_lost(self, lease: BlobLeaseClient, task: asyncio.Task[None]) -> bool:
+        """Renew at half the period while ``task`` runs: True when the lease was lost, False when it ended."""
         from azure.core.exceptions import AzureError
 
-        while not task.done():
+        while True:
             done, _ = await asyncio.wait({task}, timeout=self._period / 2)
             if done:
-                return
+                return False
             try:
                 await lease.renew()
             except AzureError as exc:
                 log.error("Renewing the singleton lock %s failed: %s", self.blob_name, exc)
-                return
+                return True
 
 
 async def _ensure_blob(service: BlobServiceClient, blob: BlobClient) -> None:

@@ -19,6 +19,7 @@ import pytest
 from azure.storage.blob.aio import BlobServiceClient
 from azure.storage.queue.aio import QueueClient
 
+from devhost._singleton import ListenerLock, SingletonOptions
 from devhost.processes import ManagedProcess, popen
 from devhost.pytest_plugin import close_client, connect_client
 from devhost.stack import REPO, Stack, start_azurite, storage_connection_string
@@ -195,3 +196,33 @@ async def test_timer_and_queue_functions_reach_connected_clients_and_failures_en
                 assert base64.b64decode(message.content) == b"slow" and message.dequeue_count == 1
         finally:
             await close_client(client)
+
+
+async def test_the_listener_lock_runs_one_holder_at_a_time_and_a_finished_listener_is_not_restarted(
+    storage: str,
+) -> None:
+    options = SingletonOptions(listener_lock_period=15, listener_lock_recovery_polling_interval=0.1)
+    first_may_end = asyncio.Event()
+    runs: list[str] = []
+
+    async def first() -> None:
+        runs.append("first")
+        await first_may_end.wait()
+
+    async def second() -> None:
+        runs.append("second")
+
+    holder = asyncio.create_task(ListenerLock(storage, HOST_ID, "x.Listener", options).run_while_held(first, "x"))
+    await _wait_for(lambda: _async(runs == ["first"]), "the first listener to hold the lock")
+    waiter = asyncio.create_task(ListenerLock(storage, HOST_ID, "x.Listener", options).run_while_held(second, "x"))
+    await asyncio.sleep(1.0)  # ten recovery polls: the lease is held, so the second listener must not run
+    assert runs == ["first"]
+    first_may_end.set()
+    # The first listener ended: its lock returns (no restart) and releases the lease; the second then runs once.
+    await asyncio.wait_for(holder, 10)
+    await asyncio.wait_for(waiter, 10)
+    assert runs == ["first", "second"]
+
+
+async def _async(value: bool) -> bool:
+    return value
