@@ -247,7 +247,7 @@ def run_sync(spec: HandlerSpec, raw: Any, out: OutputLike) -> str:
             if spec.tracking is not None:
                 spec.tracking.before(spec.kind, socket, raw)
             if spec.greetings is not None and spec.kind in ("connect", "connected"):
-                _greeting.before(spec.greetings, spec.kind, socket, actions)
+                _greeting.before(spec.greetings, spec.kind, socket, actions, spec.tracking is not None)
             result = spec.handler(socket, *args)
             if inspect.isawaitable(result):
                 close = getattr(result, "close", None)
@@ -255,7 +255,7 @@ def run_sync(spec: HandlerSpec, raw: Any, out: OutputLike) -> str:
                     close()
                 raise TypeError(f"{spec.label} returned an awaitable from a sync function; declare it async def")
             if spec.kind == "connect":
-                _greeting.after_connect(socket, actions, accepted=result is not False)
+                _greeting.after_connect(socket, actions, result is not False, spec.tracking is not None)
             if spec.tracking is not None:
                 spec.tracking.after(spec.kind, socket, actions, result)
         except Exception as exc:
@@ -276,13 +276,14 @@ async def run_async(spec: HandlerSpec, raw: Any, out: OutputLike) -> str:
             socket, args = _prepare(spec, raw, actions)
             if spec.tracking is not None:  # storage calls: in a thread, never on the worker's loop
                 await asyncio.to_thread(spec.tracking.before, spec.kind, socket, raw)
+            tracked = spec.tracking is not None
             if spec.greetings is not None and spec.kind == "connect":
                 _greeting.before(spec.greetings, spec.kind, socket, actions)  # no I/O
             elif spec.greetings is not None and spec.kind == "connected":
-                await asyncio.to_thread(_greeting.before, spec.greetings, spec.kind, socket, actions)
+                await asyncio.to_thread(_greeting.before, spec.greetings, spec.kind, socket, actions, tracked)
             result = await spec.handler(socket, *args)
             if spec.kind == "connect" and actions:
-                await asyncio.to_thread(_greeting.after_connect, socket, actions, result is not False)
+                await asyncio.to_thread(_greeting.after_connect, socket, actions, result is not False, tracked)
             if spec.tracking is not None:
                 await asyncio.to_thread(spec.tracking.after, spec.kind, socket, actions, result)
         except Exception as exc:

@@ -4,13 +4,15 @@ During the connect webhook the socket is not connected yet: the service adds it 
 only after the function answers 200, so a ``sendToSocket`` or ``addSocketToRoom`` run before that reaches nobody.
 So the connect invocation's actions are split at the first one that concerns the connecting socket
 (``concerns``): the ones before it run at once, as before; that one and every later one wait in the Table store
-(row ``q|<socket>`` of the socket's partition, docs/state.md) and the ``connected`` function runs them, in their
+(docs/state.md) and the ``connected`` function runs them, in their
 order, ahead of whatever its own handler adds. Nothing is carried in process memory, so the ``connected`` event may
 reach any instance. A refused socket's waiting actions are never stored.
 
-Cost: only blueprints whose connect handler can greet (``may_greet``) get the ``connected`` function; then each
-connect that queues something costs one upsert, and each ``connected`` one point read (plus one delete when
-something was queued). A connect handler that never acts on its socket costs nothing.
+Where: blueprints with sessions or presence (the compat facade's default) write the socket's ``c|`` row at connect
+anyway, so the actions ride in it (no extra write); ``connected`` reads it and clears them. Others use a row of
+their own, ``q|<socket>``: one upsert at connect, one read and one delete at ``connected``. Only blueprints whose
+connect handler can greet (``may_greet``) get the ``connected`` function: a connect handler that never acts on its
+socket costs nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import json
 import types
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ._actions import ActionList
@@ -32,6 +35,9 @@ GREETS = "sioless.greets"
 # facade's emit/send/enter_room/leave_room): a handler that mentions none of them needs no `connected` function.
 _ACTING_NAMES = frozenset({"emit", "send", "join", "leave", "enter_room", "leave_room"})
 _ROW_PREFIX = "q|"
+_PARTS = "greeting_parts"
+_PART = "greeting"
+PENDING = "sioless.greeting"  # socket.state: the properties the connect hook adds to the socket's c| row
 # A string property holds at most 64 KiB as UTF-16: the actions' JSON is cut into chunks of this many characters.
 _CHUNK = 30_000
 _MAX_CHUNKS = 30  # ~900 KB, under the entity's 1 MiB
@@ -110,13 +116,8 @@ def _row(socket_id: str) -> str:
     return _ROW_PREFIX + escape(socket_id)
 
 
-def store(hub: str, namespace: str, socket_id: str, actions: list[Action]) -> None:
-    """Keep ``actions`` for the ``connected`` event of this socket (one upsert)."""
-    from azure.data.tables import UpdateMode
-
-    from ._sockets import TABLE, partition
-    from ._storage import call_storage, table_client
-
+def properties(actions: list[Action]) -> dict[str, Any]:
+    """The entity properties that hold ``actions``: ``greeting_parts`` and ``greeting0``... (JSON in pieces)."""
     text = json.dumps(actions, separators=(",", ":"))
     chunks = [text[start : start + _CHUNK] for start in range(0, len(text), _CHUNK)]
     if len(chunks) > _MAX_CHUNKS:
@@ -124,42 +125,85 @@ def store(hub: str, namespace: str, socket_id: str, actions: list[Action]) -> No
             f"the actions for the connecting socket are {len(text)} characters of JSON; at most "
             f"{_CHUNK * _MAX_CHUNKS} can wait for its 'connected' event. Send large data in reply to an event."
         )
-    entity: dict[str, Any] = {
-        "PartitionKey": partition(hub, namespace),
-        "RowKey": _row(socket_id),
-        "parts": len(chunks),
-    }
-    entity.update({f"a{index}": chunk for index, chunk in enumerate(chunks)})
-    table = table_client(TABLE)
-    call_storage(lambda: table.upsert_entity(entity, mode=UpdateMode.REPLACE), "keep the connect-time actions")
+    result: dict[str, Any] = {_PARTS: len(chunks)}
+    result.update({f"{_PART}{index}": chunk for index, chunk in enumerate(chunks)})
+    return result
 
 
-def take(hub: str, namespace: str, socket_id: str) -> list[Action]:
-    """The actions kept for this socket, removed from the store (one point read; one delete when found)."""
-    from azure.core.exceptions import ResourceNotFoundError
+def _actions_of(entity: dict[str, Any]) -> list[Action]:
+    text = "".join(str(entity.get(f"{_PART}{index}", "")) for index in range(int(entity.get(_PARTS) or 0)))
+    actions: list[Action] = json.loads(text) if text else []
+    return actions
+
+
+def store(hub: str, namespace: str, socket_id: str, actions: list[Action]) -> None:
+    """Keep ``actions`` for the ``connected`` event of this socket in its own row (one upsert)."""
+    from azure.data.tables import UpdateMode
 
     from ._sockets import TABLE, partition
     from ._storage import call_storage, table_client
 
+    entity = {"PartitionKey": partition(hub, namespace), "RowKey": _row(socket_id), **properties(actions)}
     table = table_client(TABLE)
-    pk, rk = partition(hub, namespace), _row(socket_id)
-    try:
-        entity = call_storage(lambda: table.get_entity(pk, rk), "read the connect-time actions")
-    except ResourceNotFoundError:
-        return []
-    text = "".join(str(entity.get(f"a{index}", "")) for index in range(int(entity.get("parts", 0))))
-    try:
-        call_storage(lambda: table.delete_entity(pk, rk), "remove the connect-time actions")
-    except ResourceNotFoundError:
-        return []  # another delivery of this event took them
-    actions: list[Action] = json.loads(text) if text else []
-    return actions
+    call_storage(lambda: table.upsert_entity(entity, mode=UpdateMode.REPLACE), "keep the connect-time actions")
+
+
+def take(hub: str, namespace: str, socket_id: str, tracked: bool = False) -> list[Action]:
+    """The actions kept for this socket, removed from the store, so a repeated event sends them once.
+
+    Untracked blueprints: the ``q|`` row (one point read; one delete when found). Tracked ones (sessions or
+    presence) keep them in the socket's ``c|`` row, written by the connect hook anyway: one point read, and one
+    merge that clears them (conditional on the row's ETag, re-read if a session save came between).
+    """
+    from azure.core import MatchConditions
+    from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
+    from azure.data.tables import UpdateMode
+
+    from ._sockets import TABLE, conn_key, partition
+    from ._storage import call_storage, table_client
+
+    table = table_client(TABLE)
+    pk = partition(hub, namespace)
+    if not tracked:
+        rk = _row(socket_id)
+        try:
+            entity = call_storage(lambda: table.get_entity(pk, rk), "read the connect-time actions")
+            call_storage(lambda: table.delete_entity(pk, rk), "remove the connect-time actions")
+        except ResourceNotFoundError:
+            return []  # nothing kept, or another delivery of this event took it
+        return _actions_of(dict(entity))
+    rk = conn_key(socket_id)
+    for _ in range(5):
+        try:
+            entity = call_storage(lambda: table.get_entity(pk, rk), "read the connect-time actions")
+        except ResourceNotFoundError:
+            return []  # the socket is gone already
+        parts = int(entity.get(_PARTS) or 0)
+        if not parts:
+            return []
+        cleared = {"PartitionKey": pk, "RowKey": rk, _PARTS: 0, **{f"{_PART}{i}": "" for i in range(parts)}}
+        etag = entity.metadata["etag"]
+        try:
+            clear = partial(
+                table.update_entity,
+                cleared,
+                mode=UpdateMode.MERGE,
+                etag=etag,
+                match_condition=MatchConditions.IfNotModified,
+            )
+            call_storage(clear, "clear the connect-time actions")
+        except ResourceModifiedError:
+            continue  # changed since the read (a session save, or another delivery): read again
+        except ResourceNotFoundError:
+            return []
+        return _actions_of(dict(entity))
+    raise RuntimeError(f"the row of socket {socket_id!r} kept changing; its connect-time actions were not sent")
 
 
 # -- hooks (called by the dispatch wrapper when the blueprint has greetings) ----------------------------------------
 
 
-def before(greetings: Greetings, kind: str, socket: Any, actions: ActionList) -> None:
+def before(greetings: Greetings, kind: str, socket: Any, actions: ActionList, tracked: bool = False) -> None:
     """connect: allow the handler to act on its socket. connected: put the kept actions first (storage: blocking)."""
     if socket.namespace not in greetings:
         return
@@ -169,7 +213,7 @@ def before(greetings: Greetings, kind: str, socket: Any, actions: ActionList) ->
         import logging
 
         try:
-            kept = take(socket.hub, socket.namespace, socket.id)
+            kept = take(socket.hub, socket.namespace, socket.id, tracked)
         except Exception as exc:  # the handler still runs; the greeting is lost and the log says so
             logging.getLogger("sioless").error(
                 "could not read the actions the connect handler kept for socket %s: %s", socket.id, exc
@@ -179,14 +223,19 @@ def before(greetings: Greetings, kind: str, socket: Any, actions: ActionList) ->
             actions.add(action)
 
 
-def after_connect(socket: Any, actions: ActionList, accepted: bool) -> None:
-    """Keep the actions from the first one for the connecting socket (accepted), or drop them (refused)."""
+def after_connect(socket: Any, actions: ActionList, accepted: bool, tracked: bool = False) -> None:
+    """Keep the actions from the first one for the connecting socket (accepted), or drop them (refused).
+
+    ``tracked``: the connect hook of sessions/presence writes the socket's row next; the actions ride in it.
+    """
     if not socket.state.get(GREETS) or not actions:
         return
     now, later = split(actions, socket.id, socket.namespace)
     if not later:
         return
-    if accepted:
+    if accepted and tracked:
+        socket.state[PENDING] = properties(later)  # too large: ValueError here, before anything is stored
+    elif accepted:
         from ._errors import ConnectRefused
         from ._storage import StorageError
 

@@ -112,8 +112,10 @@ def add_socket(
     user_id: str | None = None,
     claims: Mapping[str, list[str]] | None = None,
     session: Mapping[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> None:
-    """Record a connected socket (what the connect hook does); an existing row is replaced."""
+    """Record a connected socket (what the connect hook does); an existing row is replaced. ``extra``: more
+    properties for the row (the connect handler's actions waiting for ``connected``, shared._greeting)."""
     kept = {name: list(values) for name, values in (claims or {}).items() if name not in _TOKEN_CLAIMS}
     entity = {
         "PartitionKey": partition(hub, namespace),
@@ -123,6 +125,7 @@ def add_socket(
         "claims": json.dumps(kept, separators=(",", ":")),
         "session": _check_session(session or {}),
         "since": time.time(),
+        **(extra or {}),
     }
     table = table_client(TABLE)
     from azure.data.tables import UpdateMode

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from . import _sockets
+from . import _greeting, _sockets
 from ._actions import ActionList
 from ._errors import AckError, ConnectRefused, UnsupportedError
 from ._storage import StorageConfigError, StorageError, report_config_error
@@ -98,6 +98,7 @@ class Tracking:
                     user_id=record.get("user_id"),
                     claims=record.get("claims"),
                     session=socket.state.get(_SESSION) or {},
+                    extra=socket.state.get(_greeting.PENDING),
                 )
             elif self.presence and kind in ("event", "connected"):
                 joined, left = actions.room_changes(socket.id, socket.namespace)

@@ -20,9 +20,10 @@ APP = Path(__file__).resolve().parents[1] / "fixtures" / "apps" / "greeting"
 EVENTS = ("hello", "welcome", "arriving")
 
 
-@pytest.fixture(scope="module")
-def greet_stack(sioless_stack_factory: Any) -> Stack:
-    return sioless_stack_factory(APP)  # type: ignore[no-any-return]
+@pytest.fixture(scope="module", params=[1, 3], ids=["1-instance", "3-instances"])
+def greet_stack(request: pytest.FixtureRequest, sioless_stack_factory: Any) -> Stack:
+    # With 3 instances, connect and connected land on random instances: only the Table store carries the greeting.
+    return sioless_stack_factory(APP, instances=request.param)  # type: ignore[no-any-return]
 
 
 class Recorder:

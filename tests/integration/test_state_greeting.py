@@ -134,3 +134,31 @@ def test_compat_connect_greets_joins_and_saves_the_session(azurite: Any) -> None
     assert later[1]["rooms"] == ["c1"] and later[1]["parameters"] == [{"rooms": ["c1", "lobby"]}]
     assert later[2]["rooms"] == ["lobby"] and later[2]["parameters"] == [1]
     assert presence.members("greet4", "/", "lobby") == ["c1"]  # recorded when it ran
+
+
+def test_with_sessions_the_greeting_rides_in_the_socket_row_and_survives_a_concurrent_session_save(
+    azurite: Any,
+) -> None:
+    from shared._sockets import TABLE, conn_key, partition
+    from shared.storage import table_client
+
+    bp = SocketIOBlueprint(hub="greet5", sessions=True)
+
+    @bp.on_connect()
+    def connect(socket: Socket) -> None:
+        socket.save_session({"n": 0})
+        socket.emit("hello")
+
+    fns = functions(bp)
+    table = table_client(TABLE)
+    status, now = call(fns["greet5__connect"], connect_data("t1"))
+    assert status == {"statusCode": 200} and now == []
+    row = table.get_entity(partition("greet5", "/"), conn_key("t1"))
+    assert row["greeting_parts"] == 1  # no row of its own: the connect hook's write carried it
+    sessions.save("greet5", "/", "t1", {"n": 1})  # an event on another instance, before `connected` ran
+    _, later = call(fns["greet5__connected"], {"namespace": "/", "socketId": "t1"})
+    assert [a["eventName"] for a in later] == ["hello"]
+    assert sessions.get("greet5", "/", "t1") == {"n": 1}  # clearing the greeting kept the session
+    assert table.get_entity(partition("greet5", "/"), conn_key("t1"))["greeting_parts"] == 0
+    _, again = call(fns["greet5__connected"], {"namespace": "/", "socketId": "t1"})
+    assert again == []
