@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from devhost.stack import Stack  # noqa: E402
+from tests.reliability.conftest import NO_RATE_LIMITS  # noqa: E402
 from tests.reliability.faults import azurite_restart, devhost_crash, emulator_restart  # noqa: E402
 from tests.reliability.forgery import forgery_matrix  # noqa: E402
 from tests.reliability.harness import (  # noqa: E402
@@ -50,7 +51,7 @@ def _ms(value: float | None) -> str:
 
 
 def load_case(args: argparse.Namespace) -> bool:
-    stack = Stack(app_dir=ROOT, azurite_ports=None).start()
+    stack = Stack(app_dir=ROOT, azurite_ports=None, extra_env=NO_RATE_LIMITS).start()
     ok = True
     try:
         emulator, devhost = stack.emulator.pid, devhost_pid(stack)
@@ -134,7 +135,7 @@ def _show(title: str, figures: dict[str, Any]) -> None:
 async def faults_case(args: argparse.Namespace) -> tuple[bool, bool | None]:
     n = args.fault_clients
     with tempfile.TemporaryDirectory(prefix="sioless-reliability-") as where:
-        stack = Stack(app_dir=ROOT, azurite_location=Path(where) / "azurite").start()
+        stack = Stack(app_dir=ROOT, azurite_location=Path(where) / "azurite", extra_env=NO_RATE_LIMITS).start()
         try:
             print(f"\n== faults (upstream timeout: the emulator's default, 30 s; {n} clients per case)")
             crash = await devhost_crash(stack, senders=n // 2, bystanders=n // 2, traffic_s=1.0, down_s=2.0)
@@ -203,7 +204,7 @@ def main() -> int:
         if forged is not None:
             results["forgery"] = forged
     elif args.forgery:
-        stack = Stack(app_dir=ROOT, azurite_ports=None).start()
+        stack = Stack(app_dir=ROOT, azurite_ports=None, extra_env=NO_RATE_LIMITS).start()
         try:
             results["forgery"] = forgery_case(stack)
         finally:

@@ -126,7 +126,13 @@ async def _wait_for_baseline(port: int) -> None:
 
 async def measure_stack(args: argparse.Namespace, instances: int, front: bool) -> dict[str, float]:
     """The chat sample on ``instances`` dev host instances (``front``: behind the front even with one)."""
-    stack = Stack(app_dir=ROOT, azurite_ports=None, extra_env={"SIOLESS_BENCH": "1"}, instances=instances, watch=front)
+    stack = Stack(
+        app_dir=ROOT,
+        azurite_ports=None,
+        extra_env={"SIOLESS_BENCH": "1", "SIOLESS_CHAT_EVENTS_PER_SECOND": "0"},
+        instances=instances,
+        watch=front,
+    )
     try:
         stack.start()
 

@@ -19,6 +19,7 @@ from shared import AckError, ConnectRefused, ConnectRequest, Socket, SocketIOBlu
 
 from . import _identity
 from ._identity import NEGOTIATE_USER_ID
+from ._limits import Budget, EventLimits, setting_number
 
 HUB = "chat"
 MAX_TEXT = 2000
@@ -58,15 +59,36 @@ def _system(socket: Socket, room: str, text: str) -> None:
     socket.to(room).emit("system message", {"room": room, "text": text, "ts": _now_ms()})
 
 
+def _budget() -> Budget:
+    return Budget(
+        max_bytes=int(setting_number("SIOLESS_CHAT_MAX_EVENT_BYTES", 8192, minimum=1)),
+        per_second=setting_number("SIOLESS_CHAT_EVENTS_PER_SECOND", 5),
+        burst=setting_number("SIOLESS_CHAT_EVENT_BURST", 20, minimum=1),
+    )
+
+
+limits = EventLimits(HUB, _budget)
+
+
+@bp.on_disconnect()
+def disconnected(socket: Socket) -> None:
+    limits.forget(socket.namespace, socket.id)
+
+
 @bp.on("join")
-def join(socket: Socket, room: str, name: str) -> dict[str, Any]:
+@limits.guard("join")
+def join(socket: Socket, room: str, name: str, options: Any = None) -> dict[str, Any]:
+    """``options`` ``{"rejoin": true}``: a page back after a reconnection re-enters its rooms without a second
+    "joined" message (it never left, as far as the others could see)."""
     room, name = _text(room, "room", MAX_NAME), _text(name, "name", MAX_NAME)
     socket.join(room)
-    _system(socket, room, f"{name} joined")
+    if not (isinstance(options, dict) and options.get("rejoin") is True):
+        _system(socket, room, f"{name} joined")
     return {"ok": True, "room": room}
 
 
 @bp.on("leave")
+@limits.guard("leave")
 def leave(socket: Socket, room: str, name: str) -> dict[str, Any]:
     room, name = _text(room, "room", MAX_NAME), _text(name, "name", MAX_NAME)
     socket.leave(room)
@@ -75,6 +97,7 @@ def leave(socket: Socket, room: str, name: str) -> dict[str, Any]:
 
 
 @bp.on("chat message")
+@limits.guard("chat message")
 def chat_message(socket: Socket, room: str, text: str, name: str) -> dict[str, Any]:
     """Relays to the room's other sockets; the ack gives the sender the message id and server timestamp."""
     room = _text(room, "room", MAX_NAME)
@@ -90,6 +113,7 @@ def chat_message(socket: Socket, room: str, text: str, name: str) -> dict[str, A
 
 
 @bp.on("typing")
+@limits.guard("typing")
 def typing(socket: Socket, room: str, name: str) -> None:
     room, name = _text(room, "room", MAX_NAME), _text(name, "name", MAX_NAME)
     socket.to(room).emit("typing", {"room": room, "from": name})

@@ -32,6 +32,7 @@ from shared.storage import call_storage, container_client, table_client
 from . import _identity
 from . import _whiteboard_model as model
 from ._identity import NEGOTIATE_USER_ID
+from ._limits import Budget, EventLimits, setting_number
 from ._service import socket_exists
 
 HUB = "whiteboard"
@@ -46,6 +47,7 @@ MAX_MESSAGE = 1000
 SWEEP_SCHEDULE = "%SIOLESS_PRESENCE_SWEEP_SCHEDULE%"
 PRESENCE_MIN_AGE_SETTING = "SIOLESS_PRESENCE_MIN_AGE_SECONDS"
 DEFAULT_PRESENCE_MIN_AGE = 20.0
+DEFAULT_MAX_SHAPES = 2000
 
 logger = logging.getLogger("whiteboard")
 bp = SocketIOBlueprint(hub=HUB, presence=True)
@@ -70,6 +72,7 @@ def connected(socket: Socket) -> None:
 @bp.on_disconnect()
 def disconnected(socket: Socket) -> None:
     _broadcast_users(socket)
+    limits.forget(socket.namespace, socket.id)
 
 
 @bp.function_name("whiteboard_presence_sweep")
@@ -80,6 +83,8 @@ def sweep_presence(timer: func.TimerRequest, out: func.Out[str]) -> None:
     and, if any, send everyone the corrected user count (docs/state.md "Pruning")."""
     min_age = _setting_seconds(PRESENCE_MIN_AGE_SETTING, DEFAULT_PRESENCE_MIN_AGE)
     removed = presence.prune(HUB, "/", partial(socket_exists, HUB, "/"), min_age=min_age)
+    for socket_id in removed:
+        limits.forget("/", socket_id)
     if removed:
         logger.info("presence sweep: forgot %d socket(s) the service no longer has", len(removed))
         count, taken_at = presence.snapshot(HUB, "/")
@@ -100,12 +105,42 @@ def _setting_seconds(name: str, default: float) -> float:
 def _store(shape_id: str, shape: dict[str, Any]) -> None:
     entity = model.to_entity(BOARD, shape_id, shape)
     table = table_client(SHAPES_TABLE)
+    from azure.core.exceptions import ResourceNotFoundError
     from azure.data.tables import UpdateMode
 
+    try:  # a new shape must fit under the board's bound; replacing one never adds
+        call_storage(lambda: table.get_entity(BOARD, shape_id, select=["RowKey"]), "find the shape")
+    except ResourceNotFoundError:
+        _check_room_for_one_more(table)
     call_storage(lambda: table.upsert_entity(entity, mode=UpdateMode.REPLACE), f"store shape {shape_id!r}")
 
 
+def _check_room_for_one_more(table: Any) -> None:
+    """The bound on shapes per board (docs/whiteboard.md "Settings"). Counting lists the board's keys (one
+    page per 1,000 shapes); adds racing on several instances can each see room for one, so a board can end
+    up a few shapes over the bound, never more than the number of concurrent writers."""
+    bound = int(setting_number("SIOLESS_WHITEBOARD_MAX_SHAPES", DEFAULT_MAX_SHAPES, minimum=1))
+    rows = call_storage(
+        lambda: list(table.query_entities("PartitionKey eq @pk", parameters={"pk": BOARD}, select=["RowKey"])),
+        "count shapes",
+    )
+    if len(rows) >= bound:
+        raise AckError(f"the board is full: {len(rows)} shapes (at most {bound}); remove shapes or clear the board")
+
+
+def _budget() -> Budget:
+    return Budget(
+        max_bytes=int(setting_number("SIOLESS_WHITEBOARD_MAX_EVENT_BYTES", 262_144, minimum=1)),
+        per_second=setting_number("SIOLESS_WHITEBOARD_EVENTS_PER_SECOND", 20),
+        burst=setting_number("SIOLESS_WHITEBOARD_EVENT_BURST", 60, minimum=1),
+    )
+
+
+limits = EventLimits(HUB, _budget)
+
+
 @bp.on("addShape")
+@limits.guard("addShape")
 def add_shape(socket: Socket, message: Any) -> dict[str, Any]:
     shape_id, shape = model.unpack(message, ("id", "shape"), "addShape")
     shape_id, shape = model.shape_id(shape_id), model.check_shape(shape)
@@ -114,6 +149,7 @@ def add_shape(socket: Socket, message: Any) -> dict[str, Any]:
 
 
 @bp.on("updateShape")
+@limits.guard("updateShape")
 def update_shape(socket: Socket, message: Any) -> dict[str, Any]:
     author, shape_id, shape = model.unpack(message, ("author", "id", "shape"), "updateShape")
     author, shape_id, shape = model.author(author), model.shape_id(shape_id), model.check_shape(shape)
@@ -123,6 +159,7 @@ def update_shape(socket: Socket, message: Any) -> dict[str, Any]:
 
 
 @bp.on("patchShape")
+@limits.guard("patchShape")
 def patch_shape(socket: Socket, message: Any) -> dict[str, Any]:
     author, shape_id, points = model.unpack(message, ("author", "id", "points"), "patchShape")
     author, shape_id, points = model.author(author), model.shape_id(shape_id), model.check_points(points)
@@ -131,6 +168,7 @@ def patch_shape(socket: Socket, message: Any) -> dict[str, Any]:
 
 
 @bp.on("removeShape")
+@limits.guard("removeShape")
 def remove_shape(socket: Socket, message: Any) -> dict[str, Any]:
     author, shape_id = model.unpack(message, ("author", "id"), "removeShape")
     author, shape_id = model.author(author), model.shape_id(shape_id)
@@ -147,6 +185,7 @@ def remove_shape(socket: Socket, message: Any) -> dict[str, Any]:
 
 
 @bp.on("clear")
+@limits.guard("clear")
 def clear(socket: Socket, message: Any) -> dict[str, Any]:
     author = model.author(message[0] if isinstance(message, list) and len(message) == 1 else message)
     removed = _clear_board()
@@ -175,6 +214,7 @@ def _clear_board() -> int:
 
 
 @bp.on("newMessage")
+@limits.guard("newMessage")
 def new_message(socket: Socket, message: Any) -> dict[str, Any]:
     author, name, text = model.unpack(message, ("author", "name", "text"), "newMessage")
     author, name = model.author(author), model.text(name, "name", 64)

@@ -18,7 +18,7 @@ $ErrorActionPreference = 'Continue'
 # hub = system events its functions handle. List only events the app has a function for: the extension
 # answers 404 to an event without a function, and a 404 on `connect` rejects every socket.
 $Hubs = [ordered]@{
-    'chat'       = @('connect')
+    'chat'       = @('connect', 'disconnected')
     'whiteboard' = @('connect', 'connected', 'disconnected')
 }
 $UserEventPattern = '*'

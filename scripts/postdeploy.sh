@@ -15,7 +15,7 @@ set -euo pipefail
 # hub=system events its functions handle. List only events the app has a function for: the extension
 # answers 404 to an event without a function, and a 404 on `connect` rejects every socket.
 HUBS=(
-  "chat=connect"
+  "chat=connect disconnected"
   "whiteboard=connect connected disconnected"
 )
 USER_EVENT_PATTERN='*'

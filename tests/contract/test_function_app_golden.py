@@ -58,6 +58,7 @@ EXPECTED = {
         ],
     },
     "chat__connect": _socketio("connect"),
+    "chat__disconnected": _socketio("disconnected"),
     "chat__join": _socketio("join"),
     "chat__leave": _socketio("leave"),
     "chat__chat_message-0dce084d2361": _socketio("chat message"),

@@ -42,7 +42,7 @@ def _negotiate(client: httpx.Client, path: str = "/api/chat/negotiate", **kwargs
 @pytest.fixture(scope="module")
 def locked_down() -> Iterator[Stack]:
     """Development query off, App Service Authentication off: what a deployment without Entra sign-in runs."""
-    stack = Stack(azurite_ports=None, extra_env={"SIOLESS_DEV_USER_ID_QUERY": "0", "SIOLESS_DEV_AUTH": "0"})
+    stack = Stack(extra_env={"SIOLESS_DEV_USER_ID_QUERY": "0", "SIOLESS_DEV_AUTH": "0"})
     try:
         yield stack.start()
     finally:
@@ -52,7 +52,7 @@ def locked_down() -> Iterator[Stack]:
 @pytest.fixture(scope="module")
 def signed_in() -> Iterator[Stack]:
     """The dev host's stand-in for App Service Authentication on (development query off)."""
-    stack = Stack(azurite_ports=None, extra_env={"SIOLESS_DEV_USER_ID_QUERY": "0", "SIOLESS_DEV_AUTH": "1"})
+    stack = Stack(extra_env={"SIOLESS_DEV_USER_ID_QUERY": "0", "SIOLESS_DEV_AUTH": "1"})
     try:
         yield stack.start()
     finally:

@@ -6,6 +6,7 @@
 //   -> {"event":"ready", ids, users}          all connected; users = newest updateUser count each client holds
 //   <- "check"                                 (sent after the emulator was restarted)
 //   -> {"event":"checked", ...}                reconnected sockets, new ids, fresh negotiations, newest counts,
+//                                              convergeMs: from "check" until every client's newest count is exact
 //                                              acked probes after the restart; then the process exits
 import { io } from "socket.io-client";
 import { createInterface } from "node:readline";
@@ -66,6 +67,7 @@ for await (const line of lines) {
   const reconnectMs = Date.now() - started;
   // presence converges: the newest count every client holds equals the number of sockets
   while (clients.some((c) => c.users !== clients.length) && Date.now() < end) await sleep(50);
+  const convergeMs = clients.every((c) => c.users === clients.length) ? Date.now() - started : null;
   let probes = 0;
   for (const client of clients) {
     try {
@@ -80,6 +82,7 @@ for await (const line of lines) {
     clients: clients.length,
     reconnected: reconnected(),
     reconnectMs,
+    convergeMs,
     newIds: clients.filter((c) => c.ids.length >= 2 && c.ids.at(-1) !== c.ids[0]).length,
     freshNegotiations: clients.reduce((n, c) => n + c.negotiations - 1, 0),
     reconnectErrors: clients.reduce((n, c) => n + c.connectErrors, 0),

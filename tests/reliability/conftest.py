@@ -13,6 +13,7 @@ from devhost.stack import Stack
 from .harness import ROOT
 
 UPSTREAM_TIMEOUT = 5.0
+NO_RATE_LIMITS = {"SIOLESS_CHAT_EVENTS_PER_SECOND": "0", "SIOLESS_WHITEBOARD_EVENTS_PER_SECOND": "0"}
 
 
 @pytest.fixture(scope="package")
@@ -21,4 +22,7 @@ def reliability_stack(sioless_stack_factory: Any, tmp_path_factory: pytest.TempP
         ROOT,
         azurite_location=tmp_path_factory.mktemp("azurite-reliability"),
         emulator_flags=("--upstream-timeout", str(UPSTREAM_TIMEOUT)),
+        # These cases measure the plumbing under load and faults, not the samples' per-socket rate limits
+        # (docs/limits.md; tests/integration/test_limits.py covers those).
+        extra_env=NO_RATE_LIMITS,
     )

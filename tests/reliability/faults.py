@@ -216,13 +216,15 @@ async def azurite_restart(stack: Stack, *, writers: int = 4, down_s: float = 0.5
     }
 
 
-async def emulator_restart(stack: Stack, *, clients: int = 10, sig: int = signal.SIGTERM) -> dict[str, Any]:
+async def emulator_restart(
+    stack: Stack, *, clients: int = 10, sig: int = signal.SIGTERM, timeout_ms: int = 20_000
+) -> dict[str, Any]:
     """Node whiteboard clients with reconnection on; the emulator is stopped with ``sig`` and started again on the
     same port. Reports reconnections (fresh negotiate each), the user count the clients converge to, presence."""
     from shared import configure_storage, presence
 
     configure_storage(stack.storage)
-    driver = ReconnectDriver(stack, clients)
+    driver = ReconnectDriver(stack, clients, timeout_ms)
     try:
         ready = await asyncio.to_thread(driver.ready)
         users_before = await presence.acount("whiteboard")

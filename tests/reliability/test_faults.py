@@ -54,3 +54,19 @@ async def test_emulator_restart_clients_reconnect_and_presence_converges(reliabi
     assert result["users"] == [6] * 6, result  # the newest count each client holds
     assert result["probesAcked"] == 6, result
     assert result["presence_after_clients_left"] == 0, result
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.skipif(not node_available(), reason="node and node_modules/socket.io-client are needed")
+async def test_after_an_emulator_crash_the_user_count_is_exact_again_within_the_bound(
+    reliability_stack: Stack,
+) -> None:
+    # SIGKILL: no disconnected webhooks, so the old sockets' presence rows stay until the whiteboard's presence
+    # sweep (timer, SIOLESS_PRESENCE_SWEEP_SCHEDULE every 10 s) finds the service no longer has them. Bound:
+    # one sweep period + the minimum age (20 s) for sockets that were younger + the sweep itself < 60 s.
+    result = await emulator_restart(reliability_stack, clients=12, sig=signal.SIGKILL, timeout_ms=60_000)
+    assert result["reconnected"] == result["newIds"] == 12, result
+    assert result["users"] == [12] * 12, result  # exactly right: the stale rows are gone, no live one was removed
+    assert result["convergeMs"] is not None and result["convergeMs"] < 60_000, result
+    assert result["probesAcked"] == 12, result
+    assert result["presence_after_clients_left"] == 0, result

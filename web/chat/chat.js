@@ -140,13 +140,15 @@
     state.name = name;
     // web/sioless.js negotiates before the first connection and before every reconnection attempt (tokens
     // expire; a restarted service wants a new one). The socket is socket.io-client's own.
-    const socket = sioless.socket(`/api/chat/negotiate?userId=${encodeURIComponent(name)}`, { reconnectionAttempts: 5 });
+    // Reconnection is socket.io-client's default: unlimited attempts, 1-5 s apart.
+    const socket = sioless.socket(`/api/chat/negotiate?userId=${encodeURIComponent(name)}`);
     state.socket = socket;
     socket.on("connect", () => {
       setStatus(`online as ${name}`, "online");
       $("signin").hidden = true;
       $("chat").hidden = false;
-      for (const roomName of state.rooms.keys()) emitWithAck("join", roomName, name); // rejoin after reconnect
+      // Back after a reconnection: re-enter the rooms quietly (the others never saw us leave).
+      for (const roomName of state.rooms.keys()) emitWithAck("join", roomName, name, { rejoin: true });
     });
     socket.on("connect_error", (err) => {
       setStatus("refused", "error");
