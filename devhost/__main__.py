@@ -18,9 +18,10 @@ from pathlib import Path
 import uvicorn
 
 from ._app import create_app
+from ._channel import AppLoadError
 from ._cors import CorsPolicy
+from ._functions import FunctionConfigError
 from ._host import DevHost
-from ._loader import AppLoadError, FunctionLoadError
 from ._routes import RouteError
 from ._settings import SettingsError, load_settings
 
@@ -68,7 +69,7 @@ def _positive(text: str) -> int:
     return value
 
 
-async def _serve(host: DevHost, sock: socket.socket, log_level: str) -> None:
+async def _serve(host: DevHost, sock: socket.socket) -> None:
     config = uvicorn.Config(create_app(host), log_level="warning", lifespan="on", access_log=False)
     server = uvicorn.Server(config)
     port = sock.getsockname()[1]
@@ -88,17 +89,21 @@ async def _serve(host: DevHost, sock: socket.socket, log_level: str) -> None:
         task.cancel()
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.instances > 1 or args.watch:
-        from ._instances import run  # the front and its instances: see devhost/_instances.py
+def _listen(host: str, port: int) -> socket.socket:
+    # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on sockets whose proto is TCP, and without it
+    # a response written as headers + body waits ~40 ms for the client's delayed ACK (Nagle).
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(2048)
+    return sock
 
-        return run(args)
-    logging.basicConfig(
-        level=getattr(logging, args.log_level.upper()), format="[%(asctime)s] %(message)s", stream=sys.stdout
-    )
-    # The SDK logs every REST request and response at INFO; keep the func-style lines readable.
-    logging.getLogger("azure").setLevel(logging.WARNING)
+
+async def _run(args: argparse.Namespace) -> int:
     log = logging.getLogger("devhost")
     app_dir = args.app_dir.resolve()
     try:
@@ -110,35 +115,46 @@ def main(argv: list[str] | None = None) -> int:
         cors = CorsPolicy.parse(settings.cors, settings.cors_credentials)  # refuses '*' with credentials
         if cors is not None:
             log.info("CORS: %s%s", ", ".join(cors.origins), " (with credentials)" if cors.credentials else "")
-        host = DevHost.load(app_dir, settings)
-    except (AppLoadError, FunctionLoadError, SettingsError, RouteError) as exc:
-        log.error("The app in %s cannot be loaded: %s", app_dir, exc)
+        host = await DevHost.start(app_dir, settings, args.log_level)
+    except (AppLoadError, FunctionConfigError, SettingsError, RouteError) as exc:
+        # One line, always: the stack and editors show the last line of a failed start.
+        log.error("The app in %s cannot be loaded: %s", app_dir, " ".join(str(exc).split()))
         return 2
-    # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on sockets whose proto is TCP, and without it
-    # a response written as headers + body waits ~40 ms for the client's delayed ACK (Nagle).
-    sock = socket.socket(
-        socket.AF_INET6 if ":" in args.host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP
-    )
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        sock.bind((args.host, args.port))
-    except OSError as exc:
-        log.error(
-            "Cannot listen on %s:%s (%s). Is another dev host or `func start` running? Stop it or pass --port.",
-            args.host,
-            args.port,
-            exc.strerror or exc,
-        )
-        host.close()
-        return 3
-    sock.listen(2048)
-    try:
-        asyncio.run(_serve(host, sock, args.log_level))
-    except KeyboardInterrupt:
-        pass
+        try:
+            sock = _listen(args.host, args.port)
+        except OSError as exc:
+            log.error(
+                "Cannot listen on %s:%s (%s). Is another dev host or `func start` running? Stop it or pass --port.",
+                args.host,
+                args.port,
+                exc.strerror or exc,
+            )
+            return 3
+        try:
+            await _serve(host, sock)
+        finally:
+            sock.close()
     finally:
-        sock.close()
+        await host.aclose()
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.instances > 1 or args.watch:
+        from ._instances import run  # the front and its instances: see devhost/_instances.py
+
+        return run(args)
+    logging.basicConfig(
+        level=getattr(logging, args.log_level.upper()), format="[%(asctime)s] %(message)s", stream=sys.stdout
+    )
+    # The SDK logs every REST request and response at INFO; keep the func-style lines readable.
+    logging.getLogger("azure").setLevel(logging.WARNING)
+    try:
+        return asyncio.run(_run(args))
+    except KeyboardInterrupt:
+        return 0
 
 
 if __name__ == "__main__":

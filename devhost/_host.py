@@ -1,8 +1,16 @@
-"""The dev host: loaded functions, settings, the invoker and the REST sender, with the extension's lookups."""
+"""The dev host: the host's role around Microsoft's worker runtime, with the Socket.IO extension's lookups.
+
+:meth:`DevHost.start` checks the app folder, starts the worker process (devhost._channel), which imports and
+indexes ``function_app.py`` with ``azure-functions-runtime``, and builds the host's tables from the indexed
+functions: Socket.IO listeners, HTTP routes. :meth:`DevHost.invoke` is the one invocation path every trigger
+uses (webhooks, HTTP, and other trigger sources).
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,11 +19,13 @@ from shared.protocol import ConnectionString
 
 from . import _devauth
 from ._actions import ActionSender
+from ._channel import WorkerChannel
+from ._functions import HTTP_TRIGGER, Binding, FunctionInfo, check_app_folder, check_http_routes
 from ._invoke import Invocation, Invoker
-from ._loader import HTTP_TRIGGER, Binding, LoadedFunction, index_function_app
 from ._routes import Route, compile_route
 from ._settings import Settings, SettingsError, resolve_app_setting
 from ._triggers import BackgroundTriggers, TriggerOptions, discover
+from ._values import OutputValueError, socketio_items
 
 log = logging.getLogger("devhost")
 
@@ -25,13 +35,14 @@ SYSTEM_EVENTS = ("connect", "connected", "disconnected")
 SOCKETIO_TRIGGER = "socketiotrigger"
 SOCKETIO_OUTPUT = "socketio"
 NEGOTIATION = "socketionegotiation"
+PROGRAMMATIC_REASON = "This function was programmatically called via the host APIs."
 
 
 @dataclass(frozen=True)
 class SocketIOListener:
     """One socketiotrigger function under its extension key (hub, namespace, system|user, event)."""
 
-    function: LoadedFunction
+    function: FunctionInfo
     hub: str
     namespace: str
     event_name: str
@@ -45,22 +56,24 @@ class SocketIOListener:
 
 @dataclass(frozen=True)
 class HttpFunction:
-    function: LoadedFunction
+    function: FunctionInfo
     route: Route
     methods: frozenset[str] | None
 
 
 class DevHost:
-    """Everything the HTTP front end needs; build it with :meth:`load`."""
+    """Everything the HTTP front end needs; build it with ``await DevHost.start(app_dir, settings)``."""
 
-    def __init__(self, app_dir: Path, settings: Settings, functions: list[LoadedFunction]) -> None:
+    def __init__(self, app_dir: Path, settings: Settings, channel: WorkerChannel, functions: list[FunctionInfo]):
         self.app_dir = app_dir
         self.settings = settings
+        self.channel = channel
         self.functions = functions
-        self.invoker = Invoker(settings.function_timeout, _thread_count(settings), str(app_dir))
+        self.invoker = Invoker(channel, settings.function_timeout)
         self.sender = ActionSender()
         self.listeners: dict[tuple[str, str, str, str], SocketIOListener] = {}
         self.http_functions: list[HttpFunction] = []
+        self._by_name = {function.name: function for function in functions}
         self._validation_keys: dict[str, list[str | None]] | None = None
         background = []
         for function in functions:
@@ -91,18 +104,84 @@ class DevHost:
         self.triggers = BackgroundTriggers(self, TriggerOptions.from_host_json(app_dir), background)
 
     @classmethod
-    def load(cls, app_dir: Path, settings: Settings) -> DevHost:
-        _devauth.configure(settings)  # before the app sees its settings: WEBSITE_AUTH_ENABLED
-        settings.apply_to_environ()
-        return cls(app_dir, settings, index_function_app(app_dir))
+    async def start(cls, app_dir: Path, settings: Settings, log_level: str = "info") -> DevHost:
+        """Check the app folder, start the worker process and load the app through the worker runtime.
 
-    def close(self) -> None:
-        self.invoker.close()
-        self.sender.close()
+        Raises ``AppLoadError`` (the runtime's message), ``FunctionConfigError`` (the host's),
+        ``SettingsError`` or ``RouteError``; no process is left running then."""
+        check_app_folder(app_dir, settings.get("PYTHON_SCRIPT_FILE_NAME") or "function_app.py")
+        _devauth.configure(settings)  # before the app sees its settings: WEBSITE_AUTH_ENABLED
+        channel = WorkerChannel(app_dir, {**os.environ, **settings.values}, log_level)
+        metadata = await channel.start()
+        try:
+            functions = [FunctionInfo.from_metadata(item) for item in metadata]
+            check_http_routes(functions)
+            return cls(app_dir, settings, channel, functions)
+        except BaseException:
+            await channel.aclose()
+            raise
 
     async def aclose(self) -> None:
-        self.invoker.close()
+        await self.channel.aclose()
         await self.sender.aclose()
+
+    def function(self, name: str) -> FunctionInfo:
+        """The indexed function named ``name`` (KeyError names the known ones)."""
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"No function named {name!r}; the app has {', '.join(sorted(self._by_name))}.") from None
+
+    # -- the invocation path ---------------------------------------------------------------------------
+    async def invoke(
+        self,
+        function_name: str,
+        inputs: Mapping[str, Any],
+        *,
+        trigger_metadata: Mapping[str, Any] | None = None,
+        reason: str = PROGRAMMATIC_REASON,
+    ) -> Invocation:
+        """Invoke one function through the worker runtime and run its ``socketio`` outputs; never raises for a
+        failing function.
+
+        ``inputs`` maps binding names to ``TypedData`` messages (``devhost.typed_data(value)`` builds them: a
+        str becomes ``string``, a dict or list ``json``, bytes ``bytes``); input bindings not given are sent
+        unset (the function gets ``None``). ``trigger_metadata`` maps names to ``TypedData`` too. ``reason`` is
+        the ``Reason='...'`` of the ``Executing`` log line.
+
+        The returned :class:`Invocation` holds host values: ``return_value`` (a ``string`` return stays a str,
+        a ``json`` one is parsed), ``outputs`` by binding name (after a returned dict's keys overwrote
+        same-named outputs, as the host does). Every ``socketio`` output has been executed, in order, before
+        this returns; an output that fails makes the invocation fail (``succeeded`` False, ``error`` set).
+        ``queue`` outputs are written too; outputs of other types are left in ``outputs``. The call is bounded by
+        ``functionTimeout``; a crashed worker process fails it at once (and is restarted)."""
+        function = self.function(function_name)
+        invocation = await self.invoker.invoke(function, inputs, reason, trigger_metadata)
+        if invocation.succeeded:
+            await self.run_outputs(function, invocation)
+        return invocation
+
+    async def run_outputs(self, function: FunctionInfo, invocation: Invocation) -> None:
+        """Execute the queue and socketio output values of a successful invocation; a failing one fails it."""
+        queue_error = await self.triggers.write_queue_outputs(function, invocation)
+        if queue_error is not None:
+            invocation.succeeded = False
+            invocation.error = queue_error
+            log.error("Function '%s': %s", function.name, queue_error)
+            return
+        for binding in function.bindings_of_type(SOCKETIO_OUTPUT):
+            value = invocation.outputs.get(binding.name)
+            if value is None:
+                continue
+            try:
+                items = socketio_items(value)
+                await self.sender.execute(self.connection_string_of(binding), self.hub_of(binding), items)
+            except Exception as exc:  # OutputValueError, ActionError, SettingsError or a REST failure
+                invocation.succeeded = False
+                detail = str(exc) if isinstance(exc, OutputValueError) else f"{type(exc).__name__}: {exc}"
+                invocation.error = f"socketio output '{binding.name}' failed: {detail}"
+                log.error("Function '%s': %s", function.name, invocation.error)
+                return
 
     # -- extension lookups -------------------------------------------------------------------------
     def hub_of(self, binding: Binding) -> str:
@@ -121,7 +200,7 @@ class DevHost:
             )
         return value
 
-    def _add_listener(self, function: LoadedFunction, trigger: Binding) -> None:
+    def _add_listener(self, function: FunctionInfo, trigger: Binding) -> None:
         event = str(trigger.properties.get("eventName") or "")
         listener = SocketIOListener(
             function=function,
@@ -160,26 +239,6 @@ class DevHost:
                 keys.append(parsed.access_key)
         return hosts
 
-    async def run_outputs(self, function: LoadedFunction, invocation: Invocation) -> None:
-        """Execute the socketio and queue output values of a successful invocation; a failing one fails it."""
-        queue_error = await self.triggers.write_queue_outputs(function, invocation)
-        if queue_error is not None:
-            invocation.succeeded = False
-            invocation.error = queue_error
-            log.error("Function '%s': %s", function.name, queue_error)
-            return
-        for binding in function.bindings_of_type(SOCKETIO_OUTPUT):
-            value = invocation.outputs.get(binding.name)
-            if value is None:
-                continue
-            try:
-                await self.sender.execute(self.connection_string_of(binding), self.hub_of(binding), value)
-            except Exception as exc:  # ActionError, SettingsError or a REST failure: the invocation fails
-                invocation.succeeded = False
-                invocation.error = f"socketio output '{binding.name}' failed: {type(exc).__name__}: {exc}"
-                log.error("Function '%s': %s", function.name, invocation.error)
-                return
-
     def describe(self, base_url: str) -> str:
         """The ``Functions:`` listing ``func start`` prints."""
         lines = ["Functions:", ""]
@@ -195,16 +254,3 @@ class DevHost:
         for spec in self.triggers.specs:
             lines.append(f"        {spec.function.name}: {spec.function.trigger.type}")
         return "\n".join(lines) + "\n"
-
-
-def _thread_count(settings: Settings) -> int | None:
-    value = settings.get("PYTHON_THREADPOOL_THREAD_COUNT")
-    try:
-        return max(1, int(value)) if value else None
-    except ValueError:
-        return None
-
-
-def loaded_inputs(function: LoadedFunction, values: dict[str, Any]) -> dict[str, Any]:
-    """Inputs for every input parameter: given values, None for bindings the dev host does not feed."""
-    return {name: values.get(name) for name in function.input_names}

@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,8 +19,10 @@ from starlette.responses import Response
 
 from shared.protocol import ConnectionString
 
-from ._host import NEGOTIATION, DevHost, HttpFunction
-from ._loader import HTTP_OUTPUT, Binding
+from . import _protos
+from ._functions import HTTP_OUTPUT, RETURN, Binding
+from ._host import NEGOTIATION, PROGRAMMATIC_REASON, DevHost, HttpFunction
+from ._values import host_value
 
 log = logging.getLogger("devhost")
 
@@ -73,20 +76,49 @@ def negotiate(client: WebPubSubServiceClient, connection_string: str, hub: str, 
     return json.dumps(result)
 
 
+def _cookie_header(cookie: Any) -> str:
+    """A ``Set-Cookie`` header from an ``RpcHttpCookie`` (the host turns the worker's cookies back into headers)."""
+    parts = [f"{cookie.name}={cookie.value}"]
+    if cookie.HasField("domain"):
+        parts.append(f"Domain={cookie.domain.value}")
+    if cookie.HasField("path"):
+        parts.append(f"Path={cookie.path.value}")
+    if cookie.HasField("expires"):
+        expires = datetime.fromtimestamp(cookie.expires.value.seconds, UTC)
+        parts.append(f"Expires={expires:%a, %d %b %Y %H:%M:%S} GMT")
+    if cookie.HasField("max_age"):
+        parts.append(f"Max-Age={int(cookie.max_age.value)}")
+    if cookie.HasField("secure") and cookie.secure.value:
+        parts.append("Secure")
+    if cookie.HasField("http_only") and cookie.http_only.value:
+        parts.append("HttpOnly")
+    same_site = {1: "Lax", 2: "Strict", 3: "None"}.get(cookie.same_site)
+    if same_site:
+        parts.append(f"SameSite={same_site}")
+    return "; ".join(parts)
+
+
 def _http_response(value: Any) -> Response:
+    """An HTTP output value (host value of the worker's TypedData) as the response the host sends."""
     if value is None:
         return Response(status_code=204)
     if isinstance(value, str):
         return Response(value, status_code=200, media_type="text/plain; charset=utf-8")
-    if isinstance(value, func.HttpResponse):
-        headers = {k: v for k, v in value.headers.items()}
-        if not any(k.lower() == "content-type" for k in headers):
-            mimetype = value.mimetype or "text/plain"
-            headers["content-type"] = (
-                f"{mimetype}; charset={value.charset}" if mimetype.startswith("text/") else mimetype
-            )
-        return Response(value.get_body() or b"", status_code=value.status_code, headers=headers)
-    raise TypeError(f"HTTP function returned {type(value).__name__}; return func.HttpResponse or str.")
+    if isinstance(value, (bytes, bytearray)):
+        return Response(bytes(value), status_code=200, media_type="application/octet-stream")
+    if isinstance(value, _protos.RpcHttp):
+        body = host_value(value.body) if value.HasField("body") else b""
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        elif not isinstance(body, (bytes, bytearray)):
+            body = json.dumps(body).encode("utf-8")
+        response = Response(bytes(body), status_code=int(value.status_code or 200))
+        for name, header in value.headers.items():
+            response.headers[name] = header
+        for cookie in value.cookies:
+            response.headers.append("set-cookie", _cookie_header(cookie))
+        return response
+    raise TypeError(f"HTTP output is {type(value).__name__}; return func.HttpResponse or str.")
 
 
 def find_http_function(host: DevHost, method: str, path: str) -> tuple[HttpFunction, dict[str, str]] | None:
@@ -124,6 +156,23 @@ def log_not_found(host: DevHost, method: str, path: str) -> None:
     )
 
 
+def _rpc_http(request: Request, body: bytes, route_params: dict[str, str]) -> Any:
+    """The host's ``TypedData.http`` for a request: method, url, headers, route params, query, raw body bytes."""
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return _protos.TypedData(
+        http=_protos.RpcHttp(
+            method=request.method,
+            url=str(request.url),
+            headers=headers,
+            body=_protos.TypedData(bytes=body),
+            params=route_params,
+            query=dict(request.query_params.items()),
+        )
+    )
+
+
 async def handle_http(host: DevHost, request: Request) -> Response:
     found = find_http_function(host, request.method, request.url.path)
     if found is None:
@@ -132,6 +181,31 @@ async def handle_http(host: DevHost, request: Request) -> Response:
     http_function, route_params = found
     function = http_function.function
     body = await request.body()
+    inputs: dict[str, Any] = {function.trigger.name: _rpc_http(request, body, route_params)}
+    try:
+        for binding in function.bindings_of_type(NEGOTIATION):
+            inputs[binding.name] = _protos.TypedData(
+                json=_negotiation_value(host, binding, request, route_params, body)
+            )
+    except Exception as exc:
+        log.error("Function '%s': socketionegotiation failed: %s", function.name, exc)
+        return Response(f"socketionegotiation failed: {exc}", status_code=500, media_type="text/plain")
+    invocation = await host.invoke(function.name, inputs, reason=PROGRAMMATIC_REASON)
+    if not invocation.succeeded:
+        return Response(status_code=500)
+    value = None
+    for binding in function.bindings_of_type(HTTP_OUTPUT):
+        value = invocation.return_value if binding.name == RETURN else invocation.outputs.get(binding.name)
+    try:
+        return _http_response(value)
+    except (TypeError, ValueError) as exc:
+        log.error("Function '%s': %s", function.name, exc)
+        return Response(status_code=500)
+
+
+def _negotiation_value(
+    host: DevHost, binding: Binding, request: Request, route_params: dict[str, str], body: bytes
+) -> str:
     req = func.HttpRequest(
         method=request.method,
         url=str(request.url),
@@ -140,32 +214,6 @@ async def handle_http(host: DevHost, request: Request) -> Response:
         route_params=route_params,
         body=body,
     )
-    inputs: dict[str, Any] = {function.trigger.name: req}
-    try:
-        for binding in function.bindings_of_type(NEGOTIATION):
-            inputs[binding.name] = _negotiation_value(host, binding, req, body)
-    except Exception as exc:
-        log.error("Function '%s': socketionegotiation failed: %s", function.name, exc)
-        return Response(f"socketionegotiation failed: {exc}", status_code=500, media_type="text/plain")
-    invocation = await host.invoker.invoke(
-        function, inputs, "This function was programmatically called via the host APIs."
-    )
-    if invocation.succeeded:
-        await host.run_outputs(function, invocation)
-    if not invocation.succeeded:
-        return Response(status_code=500)
-    http_outputs: list[Binding] = [b for b in function.bindings if b.type == HTTP_OUTPUT]
-    value = None
-    for binding in http_outputs:
-        value = invocation.return_value if binding.name == "$return" else invocation.outputs.get(binding.name)
-    try:
-        return _http_response(value)
-    except TypeError as exc:
-        log.error("Function '%s': %s", function.name, exc)
-        return Response(status_code=500)
-
-
-def _negotiation_value(host: DevHost, binding: Binding, req: func.HttpRequest, body: bytes) -> str:
     body_json: Any = None
     if body:
         try:

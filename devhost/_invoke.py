@@ -1,80 +1,33 @@
-"""Invoking one function as the worker does: sync ones in a thread pool, async ones on the loop.
+"""One invocation as the host runs it: an ``InvocationRequest`` to the worker process, bounded and logged.
 
-Output bindings get a fresh ``Out`` each; the call is bounded by host.json ``functionTimeout``; every
-invocation logs ``Executing``/``Executed`` lines in the style of ``func start``. A handler that raises or
-hangs yields a failed :class:`Invocation`, never an exception out of the host.
+The worker runtime calls the function (sync ones in its thread pool, async ones on its loop), gives each
+output binding its ``Out`` and encodes outputs and the return value. Here the host's part: build the request,
+bound it by host.json ``functionTimeout``, log ``Executing``/``Executed`` lines in the style of ``func start``,
+and turn the response into an :class:`Invocation` with host values (devhost._values.host_value). A raising
+function, a timeout or a crashed worker process yields a failed :class:`Invocation`, never an exception.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
-import traceback
 import uuid
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import azure.functions as func
-
-from ._loader import LoadedFunction
+from . import _protos
+from ._channel import AppLoadError, WorkerChannel, WorkerCrashedError
+from ._functions import FunctionInfo
+from ._values import host_value, merge_return_dict
 
 log = logging.getLogger("devhost")
 
 
-class _Out(func.Out[Any]):
-    """The worker's ``Out``: a plain holder for one value."""
-
-    def __init__(self) -> None:
-        self._value: Any = None
-
-    def set(self, val: Any) -> None:
-        self._value = val
-
-    def get(self) -> Any:
-        return self._value
-
-
-class _Context(func.Context):
-    """The ``context`` argument: invocation id, function name and directory."""
-
-    def __init__(self, invocation_id: str, function_name: str, function_directory: str) -> None:
-        self._invocation_id = invocation_id
-        self._function_name = function_name
-        self._function_directory = function_directory
-        self._thread_local_storage = threading.local()
-
-    @property
-    def invocation_id(self) -> str:
-        return self._invocation_id
-
-    @property
-    def thread_local_storage(self) -> Any:
-        return self._thread_local_storage
-
-    @property
-    def function_name(self) -> str:
-        return self._function_name
-
-    @property
-    def function_directory(self) -> str:
-        return self._function_directory
-
-    @property
-    def trace_context(self) -> Any:
-        return None
-
-    @property
-    def retry_context(self) -> Any:
-        return None
-
-
 @dataclass
 class Invocation:
-    """What one call produced: the return value, the outputs that were set, or the error."""
+    """What one call produced, as host values: the return value, the outputs that were set, or the error."""
 
     function_name: str
     invocation_id: str
@@ -87,38 +40,46 @@ class Invocation:
 
 
 class Invoker:
-    """Runs functions with the worker's threading model, a timeout and ``func start`` log lines."""
+    """Sends invocations to the worker process with a timeout and ``func start`` log lines."""
 
-    def __init__(self, function_timeout: float, max_workers: int | None = None, app_dir: str = ".") -> None:
+    def __init__(self, channel: WorkerChannel, function_timeout: float) -> None:
+        self.channel = channel
         self.function_timeout = function_timeout
-        self.app_dir = app_dir
-        # PYTHON_THREADPOOL_THREAD_COUNT semantics: None = the ThreadPoolExecutor default.
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="devhost-sync")
 
-    def close(self) -> None:
-        # Hung sync handlers cannot be killed; do not wait for them at shutdown.
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    def request(
+        self,
+        function: FunctionInfo,
+        invocation_id: str,
+        inputs: Mapping[str, Any],
+        trigger_metadata: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """The ``InvocationRequest``: every input binding gets a ``ParameterBinding`` (unset ``TypedData`` if the
+        caller has no value for it, which the worker passes as ``None``)."""
+        empty = _protos.TypedData()
+        return _protos.InvocationRequest(
+            invocation_id=invocation_id,
+            function_id=function.function_id,
+            input_data=[
+                _protos.ParameterBinding(name=binding.name, data=inputs.get(binding.name, empty))
+                for binding in function.input_bindings
+            ],
+            trigger_metadata=dict(trigger_metadata or {}),
+        )
 
-    async def invoke(self, function: LoadedFunction, inputs: Mapping[str, Any], reason: str) -> Invocation:
+    async def invoke(
+        self,
+        function: FunctionInfo,
+        inputs: Mapping[str, Any],
+        reason: str,
+        trigger_metadata: Mapping[str, Any] | None = None,
+    ) -> Invocation:
         invocation_id = str(uuid.uuid4())
         result = Invocation(function.name, invocation_id)
         log.info("Executing 'Functions.%s' (Reason='%s', Id=%s)", function.name, reason, invocation_id)
-        outs = {name: _Out() for name in function.output_names}
-        kwargs: dict[str, Any] = {name: inputs.get(name) for name in function.input_names}
-        kwargs.update(outs)
-        if function.requires_context:
-            kwargs["context"] = _Context(invocation_id, function.name, self.app_dir)
         started = time.perf_counter()
         try:
-            if function.is_async:
-                value = await asyncio.wait_for(function.func(**kwargs), self.function_timeout)
-            else:
-                loop = asyncio.get_running_loop()
-                future = loop.run_in_executor(self._pool, lambda: function.func(**kwargs))
-                value = await asyncio.wait_for(future, self.function_timeout)
-            result.return_value = value
-            result.outputs = {name: out.get() for name, out in outs.items() if out.get() is not None}
-            result.succeeded = True
+            request = self.request(function, invocation_id, inputs, trigger_metadata)
+            response = await asyncio.wait_for(self.channel.invoke(request), self.function_timeout)
         except TimeoutError:
             result.timed_out = True
             result.error = (
@@ -126,15 +87,11 @@ class Invoker:
                 f"'Functions.{function.name}' (Id: '{invocation_id}'). Initiating cancellation."
             )
             log.error("%s", result.error)
-        except Exception as exc:
-            result.error = f"Result: Failure\nException: {type(exc).__name__}: {exc}"
-            log.error(
-                "Executed 'Functions.%s' failed: %s: %s\n%s",
-                function.name,
-                type(exc).__name__,
-                exc,
-                "".join(traceback.format_exception(exc)).rstrip(),
-            )
+        except (WorkerCrashedError, AppLoadError) as exc:
+            result.error = f"Result: Failure\nException: the Python worker process failed: {exc}"
+            log.error("Executed 'Functions.%s' failed: the Python worker process failed: %s", function.name, exc)
+        else:
+            self._read_response(function, response, result)
         result.duration_ms = round((time.perf_counter() - started) * 1000)
         log.info(
             "Executed 'Functions.%s' (%s, Id=%s, Duration=%dms)",
@@ -144,6 +101,34 @@ class Invoker:
             result.duration_ms,
         )
         return result
+
+    @staticmethod
+    def _read_response(function: FunctionInfo, response: Any, result: Invocation) -> None:
+        status = response.result
+        if status.status != _protos.StatusResult.Success:
+            exception = status.exception
+            result.error = f"Result: Failure\nException: {exception.message}"
+            log.error(
+                "Executed 'Functions.%s' failed: %s\n%s",
+                function.name,
+                exception.message,
+                exception.stack_trace.rstrip(),
+            )
+            return
+        try:
+            result.return_value = host_value(response.return_value) if response.HasField("return_value") else None
+            outputs = {binding.name: host_value(binding.data) for binding in response.output_data}
+        except ValueError as exc:  # a json TypedData that does not parse
+            result.error = f"Result: Failure\nException: the worker sent a value the host cannot read: {exc}"
+            log.error("Executed 'Functions.%s' failed: %s", function.name, result.error)
+            return
+        result.outputs = merge_return_dict(
+            result.return_value,
+            {name: value for name, value in outputs.items() if value is not None},
+            [binding.name for binding in function.output_bindings],
+            function.has_return_binding,
+        )
+        result.succeeded = True
 
 
 def _timespan(seconds: float) -> str:

@@ -14,7 +14,6 @@ function did, as the extension ignores their result.
 
 from __future__ import annotations
 
-import http
 import json
 import logging
 import re
@@ -25,8 +24,10 @@ from starlette.responses import PlainTextResponse, Response
 
 from shared.protocol import PacketError, encode_ack, parse_event_payload, signature_matches
 
+from . import _protos
 from ._host import DevHost, SocketIOListener
 from ._invoke import Invocation
+from ._values import ReturnValueError, trigger_response
 
 log = logging.getLogger("devhost")
 
@@ -78,50 +79,12 @@ def _signature_ok(host: DevHost, request: Request, connection_id: str) -> bool:
     return False
 
 
-def _status_code(value: Any) -> int:
-    """``statusCode`` as an int or a .NET ``HttpStatusCode`` name (``Unauthorized``)."""
-    if isinstance(value, bool):
-        raise ValueError(f"statusCode must be an integer or a status name, got {value!r}.")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        if value.isdigit():
-            return int(value)
-        snake = re.sub(r"(?<!^)(?=[A-Z])", "_", value).upper()
-        try:
-            return int(http.HTTPStatus[snake])
-        except KeyError:
-            pass
-    raise ValueError(f"statusCode {value!r} is not an HTTP status.")
-
-
-def _return_object(value: Any) -> dict[str, Any] | None:
-    """The function's return as the extension reads it: ``JObject.Parse`` of the string (dicts accepted)."""
-    if value is None:
-        return None
-    if isinstance(value, (bytes, bytearray)):
-        value = bytes(value).decode("utf-8")
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"The function's return value is not JSON: {exc.msg}.") from None
-    if not isinstance(value, dict):
-        raise ValueError(
-            f"The function's return value must be a JSON object string, got {type(value).__name__} "
-            '(e.g. return json.dumps({"ack": [...]}) ).'
-        )
-    return value
-
-
 async def _run(host: DevHost, listener: SocketIOListener, trigger_json: dict[str, Any], reason: str) -> Invocation:
-    function = listener.function
-    inputs: dict[str, Any] = {name: None for name in function.input_names}
-    inputs[function.trigger.name] = json.dumps(trigger_json, ensure_ascii=False)
-    invocation = await host.invoker.invoke(function, inputs, reason)
-    if invocation.succeeded:
-        await host.run_outputs(function, invocation)
-    return invocation
+    # The host's TypedData for the trigger: a string for dataType STRING (what the docs ask for), else json.
+    trigger = listener.function.trigger
+    text = json.dumps(trigger_json, ensure_ascii=False)
+    data = _protos.TypedData(string=text) if trigger.data_type == "STRING" else _protos.TypedData(json=text)
+    return await host.invoke(listener.function.name, {trigger.name: data}, reason=reason)
 
 
 async def handle_webhook(host: DevHost, request: Request) -> Response:
@@ -221,17 +184,13 @@ async def handle_webhook(host: DevHost, request: Request) -> Response:
     if not invocation.succeeded:
         return PlainTextResponse(invocation.error or "Function failed.", status_code=500)
     try:
-        result = _return_object(invocation.return_value)
-        status = _status_code(result.get("statusCode", 200)) if result else 200
-        if is_system:
-            return Response(status_code=status)
-        ack = result.get("ack") if result else None
-        if ack is not None and not isinstance(ack, list):
-            raise ValueError(f"'ack' must be a JSON array, got {type(ack).__name__}.")
-        if not ack:
-            return Response(status_code=status)
+        result = trigger_response(invocation.return_value)
+        if is_system or not result.ack:
+            return Response(status_code=result.status)
         assert packet is not None and packet.ack_id is not None
-        return Response(encode_ack(packet.namespace, packet.ack_id, ack), status_code=status, media_type=_TEXT)
-    except ValueError as exc:
+        return Response(
+            encode_ack(packet.namespace, packet.ack_id, result.ack), status_code=result.status, media_type=_TEXT
+        )
+    except ReturnValueError as exc:
         log.error("Function '%s' returned a value the extension cannot use: %s", listener.function.name, exc)
         return PlainTextResponse(str(exc), status_code=500)

@@ -11,7 +11,7 @@ import pytest
 from devhost._http import resolve_expression
 from devhost._routes import compile_route
 from devhost._settings import SettingsError, load_settings, parse_timespan
-from devhost._webhook import _status_code
+from devhost._values import _status_code
 
 
 @pytest.mark.parametrize(
