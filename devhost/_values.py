@@ -1,6 +1,6 @@
 """Values between the host and the worker: TypedData in, and what the host makes of TypedData coming back.
 
-Every rule here is the host's or the Socket.IO extension's (docs/protocol.md#what-the-host-does-with-values):
+Every rule here is the host's or the Socket.IO extension's (docs/devhost.md#the-host-role):
 
 - :func:`typed_data`: a host value as the ``TypedData`` the host sends (str -> ``string``, dict/list -> ``json``,
   bytes -> ``bytes``, int -> ``int``, float -> ``double``).

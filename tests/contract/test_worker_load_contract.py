@@ -1,5 +1,5 @@
 """Microsoft's worker runtime, started by the dev host in its worker process, refuses each bad function the way
-the real Python worker does (docs/protocol.md#what-the-worker-checks-at-load), and the dev host passes its
+the real Python worker does (docs/protocol.md#worker-indexing-and-checks), and the dev host passes its
 message on, one line. Each case is a tiny app in its own folder and its own worker process.
 """
 
