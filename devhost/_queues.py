@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ._loader import Binding, LoadedFunction
+from ._functions import Binding, FunctionInfo
 from ._settings import Settings, SettingsError, resolve_app_setting
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ class QueuesOptions:
 
 @dataclass(frozen=True)
 class QueueSpec:
-    function: LoadedFunction
+    function: FunctionInfo
     queue_name: str
     connection_string: str
     binary: bool
@@ -92,7 +92,7 @@ def storage_connection(settings: Settings, binding: Binding, function_name: str)
     return value
 
 
-def queue_spec(function: LoadedFunction, settings: Settings) -> QueueSpec:
+def queue_spec(function: FunctionInfo, settings: Settings) -> QueueSpec:
     trigger = function.trigger
     where = f"The '{function.name}' function is in error"
     name = check_queue_name(resolve_app_setting(settings, str(trigger.properties.get("queueName") or "")), where)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from ._loader import LoadedFunction
+from ._functions import FunctionInfo
 from ._ncrontab import ScheduleError, TimerSchedule, parse_schedule
 from ._settings import Settings, SettingsError, resolve_app_setting
 
@@ -42,7 +42,7 @@ NEVER = datetime(1, 1, 1, tzinfo=UTC)  # default(DateTime)
 class TimerSpec:
     """One timer function: its parsed schedule and the attribute's flags."""
 
-    function: LoadedFunction
+    function: FunctionInfo
     expression: str
     schedule: TimerSchedule
     run_on_startup: bool
@@ -58,7 +58,7 @@ class TimerSpec:
         return f"{self.timer_name}.Listener"
 
 
-def timer_spec(function: LoadedFunction, settings: Settings) -> TimerSpec:
+def timer_spec(function: FunctionInfo, settings: Settings) -> TimerSpec:
     """Read ``schedule`` (``%setting%`` resolved), ``runOnStartup`` and ``useMonitor``; refuse what the host does."""
     trigger = function.trigger
     raw = trigger.properties.get("schedule")

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._loader import Binding, LoadedFunction
+from . import _protos
+from ._functions import Binding, FunctionInfo
 from ._queues import (
     QUEUE_OUTPUT,
     QUEUE_TRIGGER,
@@ -104,7 +105,7 @@ def host_id(settings: Settings, app_dir: Path) -> str:
     return f"{machine}-{zlib.crc32(str(app_dir.resolve()).encode())}"[:32].rstrip("-")
 
 
-def discover(function: LoadedFunction, settings: Settings) -> TimerSpec | QueueSpec | None:
+def discover(function: FunctionInfo, settings: Settings) -> TimerSpec | QueueSpec | None:
     """The background trigger of ``function`` (None for HTTP/Socket.IO/unsupported), refusing what the host does.
 
     Also checks the function's ``queue`` outputs, so a bad queue name fails at load, not at the first message."""
@@ -135,30 +136,32 @@ def _host_value(value: Any) -> Any:
 
 
 async def invoke_triggered(
-    host: DevHost, function: LoadedFunction, data: TypedValue, metadata: Mapping[str, TypedValue], reason: str
+    host: DevHost, function: FunctionInfo, data: TypedValue, metadata: Mapping[str, TypedValue], reason: str
 ) -> bool:
     """THE adapter: invoke ``function`` with its trigger's TypedData and trigger metadata, run its outputs.
 
-    The worker's side is azure.functions' own converter for the trigger type (``TimerRequestConverter``,
-    ``QueueMessageInConverter``) decoding exactly this TypedData, then the in-process invoker. Never raises."""
-    import azure.functions as func
-    from azure.functions.meta import Datum
-
-    trigger = function.trigger
-    converter = func.get_binding_registry().get(trigger.type)
+    The worker runtime decodes exactly this TypedData with azure.functions' converter for the trigger type
+    (``TimerRequestConverter``, ``QueueMessageInConverter``), as in Azure. Never raises."""
     try:
-        trigger_metadata = {key: Datum(value.value, value.type) for key, value in metadata.items()}
-        if converter is None:
-            value: Any = data.value
-        else:
-            value = converter.decode(Datum(data.value, data.type), trigger_metadata=trigger_metadata)
-    except Exception as exc:
-        log.error("Function '%s': the %s input could not be decoded: %s", function.name, trigger.type, exc)
+        inputs = {function.trigger.name: _typed(data)}
+        trigger_metadata = {key: _typed(value) for key, value in metadata.items()}
+    except TypeError as exc:
+        log.error("Function '%s': the %s input cannot be sent: %s", function.name, function.trigger.type, exc)
         return False
-    invocation = await host.invoker.invoke(function, {trigger.name: value}, reason)
-    if invocation.succeeded:
-        await host.run_outputs(function, invocation)
+    invocation = await host.invoke(function.name, inputs, trigger_metadata=trigger_metadata, reason=reason)
     return invocation.succeeded
+
+
+def _typed(value: TypedValue) -> Any:
+    """A :class:`TypedValue` as the protocol's ``TypedData`` (its ``type`` names the oneof field).
+
+    An ``int`` goes as ``json`` text: the host sends a number (``DequeueCount``) through its default conversion,
+    ``JsonConvert.SerializeObject``, and the worker runtime cannot read TypedData ``int`` in trigger metadata."""
+    if value.type == "int":
+        return _protos.TypedData(json=json.dumps(value.value))
+    if value.type not in ("string", "json", "bytes", "double"):
+        raise TypeError(f"no TypedData field {value.type!r}")
+    return _protos.TypedData(**{value.type: value.value})
 
 
 class BackgroundTriggers:
@@ -220,7 +223,7 @@ class BackgroundTriggers:
     ) -> bool:
         return await invoke_triggered(self.host, spec.function, data, metadata, reason)
 
-    async def write_queue_outputs(self, function: LoadedFunction, invocation: Invocation) -> str | None:
+    async def write_queue_outputs(self, function: FunctionInfo, invocation: Invocation) -> str | None:
         """Add the messages of every ``queue`` output of a successful invocation; the error text, or None."""
         for binding in function.bindings_of_type(QUEUE_OUTPUT):
             value = invocation.return_value if binding.name == "$return" else invocation.outputs.get(binding.name)

@@ -16,8 +16,9 @@ from azure.functions.timer import TimerRequestConverter
 from azure.storage.queue import QueueMessage
 
 from devhost import Settings
-from devhost._loader import validate_function
+from devhost._functions import FunctionInfo
 from devhost._ncrontab import parse_schedule
+from devhost._protos import RpcFunctionMetadata
 from devhost._queues import QueuesOptions, TypedValue, decode_content, encode_content, messages_of, trigger_input
 from devhost._settings import SettingsError
 from devhost._singleton import SingletonOptions
@@ -193,7 +194,11 @@ def _loaded(decorate: object) -> object:
     app = func.FunctionApp()
     decorate(app)  # type: ignore[operator]
     (function,) = app.get_functions()
-    return validate_function(function)
+    # What the worker runtime reports for it (functions_metadata_request), as the host reads it.
+    metadata = RpcFunctionMetadata(
+        name=function.get_function_name(), function_id="id", raw_bindings=function.get_raw_bindings()
+    )
+    return FunctionInfo.from_metadata(metadata)
 
 
 STORAGE = {"AzureWebJobsStorage": "UseDevelopmentStorage=true"}
@@ -272,14 +277,14 @@ def sweep(timer: func.TimerRequest) -> None:
 """
 
 
-def test_other_trigger_types_are_listed_with_a_clear_not_run_message(
+async def test_other_trigger_types_are_listed_with_a_clear_not_run_message(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     from devhost import DevHost, load_settings
 
     (tmp_path / "function_app.py").write_text(UNSUPPORTED_APP)
     with caplog.at_level("WARNING", logger="devhost"):
-        host = DevHost.load(tmp_path, load_settings(tmp_path, STORAGE))
+        host = await DevHost.start(tmp_path, load_settings(tmp_path, STORAGE))
     try:
         assert (
             "Function 'on_upload' has a blobTrigger trigger, which the dev host does not run (it runs httpTrigger, "
@@ -288,4 +293,4 @@ def test_other_trigger_types_are_listed_with_a_clear_not_run_message(
         assert [spec.function.name for spec in host.triggers.specs] == ["sweep"]
         assert "        sweep: timerTrigger" in host.describe("http://127.0.0.1:7071")
     finally:
-        host.close()
+        await host.aclose()
