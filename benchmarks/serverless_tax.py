@@ -4,14 +4,16 @@ Measures, in one run and with the same python-socketio clients (websocket transp
 
 - ack round trip: ``call("chat message", ...)`` -> ack, sequential (p50, p99);
 - room broadcast latency: sender emits, a second socket in the room receives ``chat message`` (p50, p99);
-- throughput: N clients sending acked messages concurrently (acked messages per second).
+- throughput: N clients sending acked messages concurrently (acked messages per second);
+- connect rate: clients negotiated and connected one after another (connections per second; each runs the
+  app's connect handler through a webhook on the serverless path).
 
 The serverless path is webhook -> Functions dev host -> handler -> REST output -> emulator -> client, so the
 ratios show what each hop costs locally; they are not Azure figures. ``--instances 1 2`` measures the stack once
 per count (N dev host instances behind the front, each request to a random one) and adds the ratios against the
 first count; ``--front-hop`` adds one instance behind the front, i.e. the cost of the front's proxy hop alone. Usage::
 
-    .venv/bin/python benchmarks/serverless_tax.py [--rounds 300] [--clients 8] [--per-client 40] [--instances 1 2]
+    .venv/bin/python benchmarks/serverless_tax.py [--rounds 300] [--clients 8] [--per-client 40] [--connects 60] [--instances 1 2]
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered) * 1000, p99 * 1000
 
 
-async def measure(connect: Connect, rounds: int, clients: int, per_client: int) -> dict[str, float]:
+async def measure(connect: Connect, rounds: int, clients: int, per_client: int, connects: int) -> dict[str, float]:
     sender, receiver = await connect("alice"), await connect("bob")
     room = f"bench-{os.getpid()}"
     await sender.call("join", (room, "alice"), timeout=10)
@@ -99,6 +101,11 @@ async def measure(connect: Connect, rounds: int, clients: int, per_client: int) 
     await asyncio.gather(*(burst(client, i) for i, client in enumerate(crowd)))
     elapsed = time.perf_counter() - started
     await asyncio.gather(*(close_client(c) for c in [sender, receiver, *crowd]))
+
+    started = time.perf_counter()
+    arrived = [await connect(f"visitor{i}") for i in range(connects)]
+    connect_elapsed = time.perf_counter() - started
+    await asyncio.gather(*(close_client(c) for c in arrived))
     ack50, ack99 = percentiles(acks)
     bc50, bc99 = percentiles(deliveries)
     return {
@@ -107,6 +114,7 @@ async def measure(connect: Connect, rounds: int, clients: int, per_client: int) 
         "bcast_p50": bc50,
         "bcast_p99": bc99,
         "throughput": clients * per_client / elapsed,
+        "connect_rate": connects / connect_elapsed,
     }
 
 
@@ -139,7 +147,7 @@ async def measure_stack(args: argparse.Namespace, instances: int, front: bool) -
         async def serverless(user: str) -> socketio.AsyncClient:
             return await connect_client(stack.devhost_url, user, transports=["websocket"])
 
-        return await measure(serverless, args.rounds, args.clients, args.per_client)
+        return await measure(serverless, args.rounds, args.clients, args.per_client, args.connects)
     finally:
         stack.stop()
 
@@ -157,7 +165,7 @@ async def main_async(args: argparse.Namespace) -> None:
             await client.connect(f"http://127.0.0.1:{port}", transports=["websocket"], wait_timeout=5)
             return client
 
-        base = await measure(plain, args.rounds, args.clients, args.per_client)
+        base = await measure(plain, args.rounds, args.clients, args.per_client, args.connects)
         for count in args.instances:
             label = "emulator+devhost" if args.instances == [1] else f"{count} instance{'s' * (count > 1)}"
             runs.append((label, await measure_stack(args, count, front=False)))
@@ -174,10 +182,11 @@ async def main_async(args: argparse.Namespace) -> None:
         ("room broadcast p50 (ms)", "bcast_p50"),
         ("room broadcast p99 (ms)", "bcast_p99"),
         ("throughput (acked msg/s)", "throughput"),
+        ("connect rate (conn/s)", "connect_rate"),
     ]
 
     def ratio(key: str, value: float, against: float) -> float:
-        return value / against if key != "throughput" else against / value
+        return value / against if key not in ("throughput", "connect_rate") else against / value
 
     header = f"{'metric':<26}{'python-socketio':>17}" + "".join(f"{label:>18}{'ratio':>8}" for label, _ in runs)
     print(header)
@@ -186,7 +195,7 @@ async def main_async(args: argparse.Namespace) -> None:
         for _, tax in runs:
             line += f"{tax[key]:>18.2f}{ratio(key, tax[key], base[key]):>7.1f}x"
         print(line)
-    print("(ratio = serverless / plain for latencies, plain / serverless for throughput: higher = costlier)")
+    print("(ratio = serverless / plain for latencies, plain / serverless for rates: higher = costlier)")
     if len(runs) > 1:
         first_label, first = runs[0]
         print(f"against {first_label} (same rule: higher = costlier):")
@@ -200,6 +209,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--per-client", type=int, default=40)
+    parser.add_argument("--connects", type=int, default=60, help="clients connected one after another")
     parser.add_argument("--instances", type=int, nargs="+", default=[1], help="dev host instance counts to measure")
     parser.add_argument("--front-hop", action="store_true", help="also measure 1 instance behind the front")
     parser.add_argument("--baseline-server", type=int, help=argparse.SUPPRESS)

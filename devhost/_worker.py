@@ -88,7 +88,21 @@ async def _serve(fd: int) -> None:
         task.add_done_callback(tasks.discard)
 
 
+def _die_with_the_host() -> None:
+    """Linux: the kernel kills this process when the dev host dies, even by SIGKILL, even if the function
+    blocks the event loop (otherwise the closed socket ends the read loop)."""
+    if sys.platform == "linux":
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+        if os.getppid() == 1:  # the host died before prctl took effect
+            os._exit(0)
+
+
 def main(argv: list[str] | None = None) -> None:
+    _die_with_the_host()
     parser = argparse.ArgumentParser(prog="python -m devhost._worker")
     parser.add_argument("--fd", type=int, required=True)
     parser.add_argument("--app-dir", required=True)
