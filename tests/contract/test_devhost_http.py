@@ -9,13 +9,18 @@ from collections.abc import AsyncIterator
 import httpx
 import jwt
 import pytest
+import pytest_asyncio
 
 from tests.fixtures.devhost_support import KEY, devhost_client
 
 CONN = f"Endpoint=http://localhost;Port=8080;AccessKey={KEY};Version=1.0;"
 
 
-@pytest.fixture
+# One dev host (and worker process) for the module: the tests only read from it.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def client() -> AsyncIterator[httpx.AsyncClient]:
     async with devhost_client(CONN) as (_, client):
         yield client

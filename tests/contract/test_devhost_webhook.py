@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+import pytest_asyncio
 
 from tests.fixtures.devhost_support import KEY, devhost_client
 
@@ -25,7 +26,11 @@ CONN = f"Endpoint=http://localhost;Port=8080;AccessKey={KEY};Version=1.0;"
 URL = "/runtime/webhooks/socketio"
 
 
-@pytest.fixture
+# One dev host (and worker process) for the module: the tests only read from it.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def client() -> AsyncIterator[httpx.AsyncClient]:
     async with devhost_client(CONN, timeout=2.0) as (_, client):
         yield client
