@@ -13,7 +13,8 @@ ratios show what each hop costs locally; they are not Azure figures. ``--instanc
 per count (N dev host instances behind the front, each request to a random one) and adds the ratios against the
 first count; ``--front-hop`` adds one instance behind the front, i.e. the cost of the front's proxy hop alone. Usage::
 
-    .venv/bin/python benchmarks/serverless_tax.py [--rounds 300] [--clients 8] [--per-client 40] [--connects 60] [--instances 1 2]
+    .venv/bin/python benchmarks/serverless_tax.py [--rounds 300] [--clients 8] [--per-client 40] [--connects 60]
+        [--instances 1 2]
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -44,10 +45,16 @@ def app_dir(tmp_path: Path, host_section: dict[str, object] | None, host_json: d
     return target
 
 
-def client_for(directory: Path) -> httpx.AsyncClient:
+@asynccontextmanager
+async def client_for(directory: Path) -> AsyncIterator[httpx.AsyncClient]:
     settings = load_settings(directory, environ={})
-    host = DevHost.load(directory, settings)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(host)), base_url="http://127.0.0.1:7071")
+    host = await DevHost.start(directory, settings)
+    transport = httpx.ASGITransport(app=create_app(host))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:7071") as client:
+            yield client
+    finally:
+        await host.aclose()
 
 
 # --- the policy (pure) ---------------------------------------------------------------------------------------
