@@ -91,7 +91,7 @@ def stack(sioless_stack_factory: Any, tmp_path_factory: pytest.TempPathFactory) 
 
 
 async def connect(stack: Stack, user: str | None) -> socketio.AsyncClient:
-    return await connect_client(stack.devhost_url, user)
+    return await connect_client(stack.devhost_url, user, negotiate_path="/api/negotiate")
 
 
 async def test_user_id_and_session_reach_later_events_and_go_at_disconnect(stack: Stack) -> None:
