@@ -83,6 +83,7 @@ def direct_us(app_dir: Path, number: int, repeat: int) -> tuple[float, Any, Any]
 
     import function_app  # type: ignore[import-not-found]
 
+    logging.getLogger().setLevel(logging.ERROR)  # get_functions() warns about auth levels on non-HTTP apps
     app = func.FunctionApp()
     app.register_functions(function_app.sio)
     (function,) = app.get_functions()
