@@ -79,9 +79,10 @@ def negotiate(client: WebPubSubServiceClient, connection_string: str, hub: str, 
 def _cookie_header(cookie: Any) -> str:
     """A ``Set-Cookie`` header from an ``RpcHttpCookie`` (the host turns the worker's cookies back into headers)."""
     parts = [f"{cookie.name}={cookie.value}"]
-    if cookie.HasField("domain"):
+    # The worker sends an absent Domain/Path as an empty string (SimpleCookie's default): left out.
+    if cookie.domain.value:
         parts.append(f"Domain={cookie.domain.value}")
-    if cookie.HasField("path"):
+    if cookie.path.value:
         parts.append(f"Path={cookie.path.value}")
     if cookie.HasField("expires"):
         expires = datetime.fromtimestamp(cookie.expires.value.seconds, UTC)

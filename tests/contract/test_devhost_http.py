@@ -87,3 +87,13 @@ async def test_unknown_route_is_404(client: httpx.AsyncClient) -> None:
 
 async def test_health(client: httpx.AsyncClient) -> None:
     assert json.loads((await client.get("/admin/host/status")).text)["state"] == "Running"
+
+
+async def test_cookies_come_back_as_set_cookie_headers(client: httpx.AsyncClient) -> None:
+    # The worker sends Set-Cookie headers as RpcHttpCookie messages; the host turns each back into a header.
+    response = await client.get("/api/cookies")
+    assert response.text == "with cookies"
+    assert response.headers.get_list("set-cookie") == [
+        "a=1; Path=/; HttpOnly",
+        "b=2; Domain=example.test; Max-Age=60; Secure; SameSite=Lax",
+    ]
