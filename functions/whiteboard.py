@@ -11,18 +11,21 @@ user count in ``shared.presence``; no state in memory, so any instance can serve
 - ``GET /api/diagram``, ``POST /api/background/upload``, ``GET /api/background/{id}``,
   ``GET /api/whiteboard/negotiate``, ``GET /api/whiteboard`` (the page).
 
-Bad input gets an error ack (``{"error": ...}``) and changes nothing; relays go to everyone but the sender.
+Bad input gets an error ack (``{"error": ...}``) and the sender a ``refused {event, error}`` event (for clients
+that ask for no ack), and changes nothing; relays go to everyone but the sender.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 import re
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import azure.functions as func
 
@@ -138,8 +141,32 @@ def _budget() -> Budget:
 
 limits = EventLimits(HUB, _budget)
 
+REFUSED = "refused"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def tell_sender(event: str) -> Callable[[F], F]:
+    """A refused event also sends the sender ``refused {"event", "error"}``, the error ack's reason.
+
+    Clients that ask for no ack (Microsoft's whiteboard client) otherwise never learn why their input went
+    nowhere; one listener shows it (docs/whiteboard.md#when-a-limit-refuses-its-input)."""
+
+    def decorate(handler: F) -> F:
+        @functools.wraps(handler)
+        def refusing(socket: Socket, *args: Any) -> Any:
+            try:
+                return handler(socket, *args)
+            except AckError as exc:
+                socket.emit(REFUSED, {"event": event, "error": exc.message})
+                raise
+
+        return refusing  # type: ignore[return-value]
+
+    return decorate
+
 
 @bp.on("addShape")
+@tell_sender("addShape")
 @limits.guard("addShape")
 def add_shape(socket: Socket, message: Any) -> dict[str, Any]:
     shape_id, shape = model.unpack(message, ("id", "shape"), "addShape")
@@ -149,6 +176,7 @@ def add_shape(socket: Socket, message: Any) -> dict[str, Any]:
 
 
 @bp.on("updateShape")
+@tell_sender("updateShape")
 @limits.guard("updateShape")
 def update_shape(socket: Socket, message: Any) -> dict[str, Any]:
     author, shape_id, shape = model.unpack(message, ("author", "id", "shape"), "updateShape")
@@ -159,6 +187,7 @@ def update_shape(socket: Socket, message: Any) -> dict[str, Any]:
 
 
 @bp.on("patchShape")
+@tell_sender("patchShape")
 @limits.guard("patchShape")
 def patch_shape(socket: Socket, message: Any) -> dict[str, Any]:
     author, shape_id, points = model.unpack(message, ("author", "id", "points"), "patchShape")
@@ -168,6 +197,7 @@ def patch_shape(socket: Socket, message: Any) -> dict[str, Any]:
 
 
 @bp.on("removeShape")
+@tell_sender("removeShape")
 @limits.guard("removeShape")
 def remove_shape(socket: Socket, message: Any) -> dict[str, Any]:
     author, shape_id = model.unpack(message, ("author", "id"), "removeShape")
@@ -185,6 +215,7 @@ def remove_shape(socket: Socket, message: Any) -> dict[str, Any]:
 
 
 @bp.on("clear")
+@tell_sender("clear")
 @limits.guard("clear")
 def clear(socket: Socket, message: Any) -> dict[str, Any]:
     author = model.author(message[0] if isinstance(message, list) and len(message) == 1 else message)
@@ -214,6 +245,7 @@ def _clear_board() -> int:
 
 
 @bp.on("newMessage")
+@tell_sender("newMessage")
 @limits.guard("newMessage")
 def new_message(socket: Socket, message: Any) -> dict[str, Any]:
     author, name, text = model.unpack(message, ("author", "name", "text"), "newMessage")

@@ -210,6 +210,9 @@ try {
   await carol.screenshot({ path: join(artifacts, "official-client-carol.png") });
 
   // --- limits: no ack is asked, so a refusal is silent --------------------------------------------------
+  // (The backend also sends the sender a `refused` event, which the stock client does not listen to; a listener
+  // is added here, outside the client, to see who gets it.)
+  for (const page of [alice, bob]) await page.evaluate(() => window.client.socket.on("refused", (r) => (window.refusedSeen ||= []).push(r)));
   await bob.evaluate(() => window.client.sendMessage("", "a message with a blank name"));
   await bob.evaluate(() => window.client.sendMessage("bob", "x".repeat(1001)));
   await upload(bob, Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'), "bg.svg", "image/svg+xml");
@@ -221,7 +224,15 @@ try {
   expect(bobNow.messages.some((m) => m.message === "a message with a blank name"), "the sender shows its own message anyway");
   expect(bobNow.uploads.at(-1) === 415, `an SVG background is refused with 415, got ${bobNow.uploads}`);
   expect(aliceNow.background === background && bobNow.background === background, "a refused background changes nobody's board");
-  result.limits = { senderShows: true, othersSee: false, svgUpload: bobNow.uploads.at(-1) };
+  const refusedBob = await bob.evaluate(() => window.refusedSeen || []);
+  const refusedAlice = await alice.evaluate(() => window.refusedSeen || []);
+  expect(
+    JSON.stringify(refusedBob.map((r) => [r.event, /name must be a non-empty string|longer than 1000/.test(r.error)])) ===
+      JSON.stringify([["newMessage", true], ["newMessage", true]]),
+    `the sender gets one 'refused' event per refused message: ${JSON.stringify(refusedBob)}`,
+  );
+  expect(refusedAlice.length === 0, `only the sender is told: ${JSON.stringify(refusedAlice)}`);
+  result.limits = { senderShows: true, othersSee: false, svgUpload: bobNow.uploads.at(-1), refused: refusedBob };
   step("a blank name, a 1001-character message and an SVG background are refused: the sender still shows its message, nobody else sees anything, the upload's 415 is not read");
 
   // --- reconnection: negotiate again on reconnect_attempt ---------------------------------------------
