@@ -10,6 +10,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from shared.protocol.webhook import WEBHOOK_PATH
+
 from . import _devauth
 from ._cors import CorsMiddleware, CorsPolicy
 from ._host import DevHost
@@ -41,7 +43,7 @@ def create_app(host: DevHost) -> _devauth.ASGIApp:
 
     app = Starlette(
         routes=[
-            Route("/runtime/webhooks/socketio", webhook, methods=_ALL),
+            Route(WEBHOOK_PATH, webhook, methods=_ALL),
             Route("/admin/host/status", health, methods=["GET"]),
             Route("/{path:path}", http, methods=_ALL),
         ],

@@ -26,6 +26,8 @@ from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
 
+from shared.protocol.webhook import NAME_IDENTIFIER_CLAIM
+
 from ._settings import Settings
 
 DEV_AUTH_SETTING = "SIOLESS_DEV_AUTH"
@@ -64,7 +66,7 @@ def wrap(app: ASGIApp, settings: Settings) -> ASGIApp:
 def principal_headers(user_id: str, name: str) -> list[tuple[bytes, bytes]]:
     """The headers App Service adds for a signed-in caller."""
     claims = [
-        {"typ": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier", "val": user_id},
+        {"typ": NAME_IDENTIFIER_CLAIM, "val": user_id},
         {"typ": "name", "val": name},
     ]
     principal = {"auth_typ": PROVIDER, "claims": claims, "name_typ": "name", "role_typ": "roles"}

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from shared.protocol import ConnectionString
+from shared.protocol.webhook import client_path
 
 from . import _protos
 from ._functions import HTTP_OUTPUT, RETURN, Binding
@@ -70,7 +71,7 @@ def negotiate(client: WebPubSubServiceClient, connection_string: str, hub: str, 
     endpoint = urlsplit(ConnectionString.parse(connection_string).endpoint)
     result = {
         "endpoint": f"{endpoint.scheme}://{endpoint.netloc}",
-        "path": f"/clients/socketio/hubs/{hub}",
+        "path": client_path(hub),
         "token": token,
     }
     return json.dumps(result)

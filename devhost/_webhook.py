@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from shared.protocol import PacketError, encode_ack, parse_event_payload, signature_matches
+from shared.protocol import PacketError, encode_ack, parse_event_payload, signature_matches, webhook
 
 from . import _protos
 from ._host import DevHost, SocketIOListener
@@ -31,34 +30,23 @@ from ._values import ReturnValueError, trigger_response
 
 log = logging.getLogger("devhost")
 
-_SPLIT = re.compile(r"[,\s]+")
-_REQUIRED = (
-    "ce-connectionId",
-    "ce-hub",
-    "ce-type",
-    "ce-eventName",
-    "WebHook-Request-Origin",
-    "ce-namespace",
-    "ce-socketId",
-)
-_CONNECT_KEYS = ("claims", "query", "subprotocols", "clientCertificates", "headers")
 _TEXT = "text/plain; charset=utf-8"
 
 
 def _origins(request: Request) -> list[str]:
-    return [item for item in _SPLIT.split(request.headers.get("webhook-request-origin", "").strip()) if item]
+    return webhook.split_header_list(request.headers.get(webhook.ORIGIN))
 
 
 def _abuse_protection(host: DevHost, request: Request) -> Response:
     keys = host.validation_keys()
     if not keys:
-        return Response(status_code=200, headers={"WebHook-Allowed-Origin": "*"})
+        return Response(status_code=200, headers={webhook.ALLOWED_ORIGIN: "*"})
     for origin in _origins(request):
         if origin.lower() in keys:
-            return Response(status_code=200, headers={"WebHook-Allowed-Origin": origin})
+            return Response(status_code=200, headers={webhook.ALLOWED_ORIGIN: origin})
     log.warning(
         "Refused abuse-protection validation from origin %r: expected the endpoint host of a connection string (%s).",
-        request.headers.get("webhook-request-origin", ""),
+        request.headers.get(webhook.ORIGIN, ""),
         ", ".join(sorted(keys)),
     )
     return PlainTextResponse(
@@ -71,7 +59,7 @@ def _signature_ok(host: DevHost, request: Request, connection_id: str) -> bool:
     keys = host.validation_keys()
     if not keys:
         return True
-    header = request.headers.get("ce-signature")
+    header = request.headers.get(webhook.CE_SIGNATURE)
     for origin in _origins(request):
         for key in keys.get(origin.lower(), []):
             if key is None or signature_matches(header, key, connection_id):
@@ -90,13 +78,18 @@ async def _run(host: DevHost, listener: SocketIOListener, trigger_json: dict[str
 async def handle_webhook(host: DevHost, request: Request) -> Response:
     if request.method in ("OPTIONS", "GET"):
         return _abuse_protection(host, request)
-    headers = {name: request.headers.get(name, "") for name in _REQUIRED}
+    headers = {name: request.headers.get(name, "") for name in webhook.REQUIRED_HEADERS}
     missing = [name for name, value in headers.items() if not value]
     if missing:
         return PlainTextResponse(f"Missing required header(s): {', '.join(missing)}.", status_code=400)
-    is_system = headers["ce-type"].lower().startswith("azure.webpubsub.sys.")
+    is_system = webhook.is_system_type(headers[webhook.CE_TYPE])
     kind = "system" if is_system else "user"
-    key = (headers["ce-hub"].lower(), headers["ce-namespace"].lower(), kind, headers["ce-eventName"].lower())
+    key = (
+        headers[webhook.CE_HUB].lower(),
+        headers[webhook.CE_NAMESPACE].lower(),
+        kind,
+        headers[webhook.CE_EVENT_NAME].lower(),
+    )
     listener = host.listeners.get(key)
     if listener is None:
         # A client event without a function is a common mistake (warning); unhandled system events are normal.
@@ -104,22 +97,22 @@ async def handle_webhook(host: DevHost, request: Request) -> Response:
             logging.INFO if is_system else logging.WARNING,
             "No function for Socket.IO %s event '%s' (hub=%s, namespace=%s): 404.",
             kind,
-            headers["ce-eventName"],
-            headers["ce-hub"],
-            headers["ce-namespace"],
+            headers[webhook.CE_EVENT_NAME],
+            headers[webhook.CE_HUB],
+            headers[webhook.CE_NAMESPACE],
         )
         return PlainTextResponse(
-            f"No function for Socket.IO {kind} event '{headers['ce-eventName']}' "
-            f"(hub={headers['ce-hub']}, namespace={headers['ce-namespace']}).",
+            f"No function for Socket.IO {kind} event '{headers[webhook.CE_EVENT_NAME]}' "
+            f"(hub={headers[webhook.CE_HUB]}, namespace={headers[webhook.CE_NAMESPACE]}).",
             status_code=404,
         )
-    if not _signature_ok(host, request, headers["ce-connectionId"]):
+    if not _signature_ok(host, request, headers[webhook.CE_CONNECTION_ID]):
         # The same status as the extension, plus a reason; the log line says what was compared (no key, no hash).
         log.warning(
             "Refused a Socket.IO webhook for connection %s from origin %r: the ce-signature matches no access key "
             "of the connection string for that origin.",
-            headers["ce-connectionId"],
-            headers["WebHook-Request-Origin"],
+            headers[webhook.CE_CONNECTION_ID],
+            headers[webhook.ORIGIN],
         )
         return PlainTextResponse(
             "Invalid ce-signature: expected sha256=<hex HMAC-SHA256 of ce-connectionId> under an access key of this "
@@ -128,16 +121,18 @@ async def handle_webhook(host: DevHost, request: Request) -> Response:
         )
     if request.method != "POST":
         return PlainTextResponse(f"Socket.IO webhooks are POST requests, not {request.method}.", status_code=400)
-    namespace, socket_id = headers["ce-namespace"], headers["ce-socketId"]
-    event = headers["ce-eventName"]
+    namespace, socket_id = headers[webhook.CE_NAMESPACE], headers[webhook.CE_SOCKET_ID]
+    event = headers[webhook.CE_EVENT_NAME]
     body = await request.body()
     reason = f"Socket.IO {kind} event '{event}' on {listener.hub}{namespace}"
     packet = None
     try:
         if is_system and event.lower() == "connect":
             data = json.loads(body or b"null")
-            if not isinstance(data, dict) or any(k not in data for k in _CONNECT_KEYS):
-                raise ValueError(f"connect body must be a JSON object with the keys {', '.join(_CONNECT_KEYS)}.")
+            if not isinstance(data, dict) or any(k not in data for k in webhook.CONNECT_BODY_KEYS):
+                raise ValueError(
+                    f"connect body must be a JSON object with the keys {', '.join(webhook.CONNECT_BODY_KEYS)}."
+                )
             trigger = {
                 "namespace": namespace,
                 "socketId": socket_id,
@@ -148,9 +143,9 @@ async def handle_webhook(host: DevHost, request: Request) -> Response:
             }
         elif is_system and event.lower() == "disconnected":
             data = json.loads(body or b"null")
-            if not isinstance(data, dict) or "reason" not in data:
+            if not isinstance(data, dict) or webhook.DISCONNECTED_REASON not in data:
                 raise ValueError("disconnected body must be a JSON object with the key reason.")
-            trigger = {"namespace": namespace, "socketId": socket_id, "reason": data["reason"]}
+            trigger = {"namespace": namespace, "socketId": socket_id, "reason": data[webhook.DISCONNECTED_REASON]}
         elif is_system:
             trigger = {"namespace": namespace, "socketId": socket_id}
         else:
