@@ -121,20 +121,6 @@ def discover(function: FunctionInfo, settings: Settings) -> TimerSpec | QueueSpe
     return None
 
 
-def _host_value(value: Any) -> Any:
-    """An output value as the host reads it back. Values the in-process invoker leaves as Python objects
-    (``func.QueueMessage``, alone or in a list) go through azure.functions' queue converter, as the worker
-    sends them (TypedData ``json``), and come back parsed; host values (str, bytes, dict, list) pass as they are."""
-    import azure.functions as func
-
-    if isinstance(value, func.QueueMessage) or (
-        isinstance(value, list) and any(isinstance(item, func.QueueMessage) for item in value)
-    ):
-        datum = func.get_binding_registry().get(QUEUE_OUTPUT).encode(value, expected_type=None)
-        return json.loads(datum.value) if datum.type == "json" else datum.value
-    return value
-
-
 async def invoke_triggered(
     host: DevHost, function: FunctionInfo, data: TypedValue, metadata: Mapping[str, TypedValue], reason: str
 ) -> bool:
@@ -231,7 +217,7 @@ class BackgroundTriggers:
                 continue
             try:
                 connection = storage_connection(self.host.settings, binding, function.name)
-                await self.queues.write_output(_resolved(binding, self.host.settings), connection, _host_value(value))
+                await self.queues.write_output(_resolved(binding, self.host.settings), connection, value)
             except Exception as exc:
                 return f"queue output '{binding.name}' failed: {type(exc).__name__}: {exc}"
         return None
