@@ -9,19 +9,22 @@ data only, checked for shape.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from typing import Any
 
 import azure.functions as func
 
-from shared import AckError, ConnectRefused, ConnectRequest, Socket, SocketIOBlueprint
+from shared import AckError, ConnectRefused, ConnectRequest, Socket, SocketIOBlueprint, StorageError
 
+from . import _chat_history as _history
 from . import _identity
 from ._identity import NEGOTIATE_USER_ID
 from ._limits import Budget, EventLimits, setting_number
 
 HUB = "chat"
+logger = logging.getLogger("chat")
 MAX_TEXT = 2000
 MAX_NAME = 64
 
@@ -78,13 +81,19 @@ def disconnected(socket: Socket) -> None:
 @bp.on("join")
 @limits.guard("join")
 def join(socket: Socket, room: str, name: str, options: Any = None) -> dict[str, Any]:
-    """``options`` ``{"rejoin": true}``: a page back after a reconnection re-enters its rooms without a second
-    "joined" message (it never left, as far as the others could see)."""
+    """``options`` ``{"rejoin": true, "since": <ts>}``: a page back after a reconnection re-enters its rooms
+    without a second "joined" message (the others never saw it leave) and gets the messages it missed (ts
+    greater than ``since``, at most ``HISTORY``) in the ack's ``missed``."""
     room, name = _text(room, "room", MAX_NAME), _text(name, "name", MAX_NAME)
+    rejoin = isinstance(options, dict) and options.get("rejoin") is True
+    since = options.get("since") if isinstance(options, dict) else None
     socket.join(room)
-    if not (isinstance(options, dict) and options.get("rejoin") is True):
+    if not rejoin:
         _system(socket, room, f"{name} joined")
-    return {"ok": True, "room": room}
+    answer: dict[str, Any] = {"ok": True, "room": room, "ts": _now_ms()}
+    if rejoin and isinstance(since, int) and not isinstance(since, bool):
+        answer["missed"] = _history.since(room, since)
+    return answer
 
 
 @bp.on("leave")
@@ -108,6 +117,10 @@ def chat_message(socket: Socket, room: str, text: str, name: str) -> dict[str, A
         "text": _text(text, "text", MAX_TEXT),
         "ts": _now_ms(),
     }
+    try:  # before the relay: a receiver that is reconnecting fetches it on rejoin
+        _history.record(message)
+    except StorageError as exc:  # history is a recovery aid: without it the message still goes out
+        logger.warning("chat history: message %s not stored: %s", message["id"], exc.message)
     socket.to(room).emit("chat message", message)
     return {"ok": True, "id": message["id"], "ts": message["ts"]}
 

@@ -38,7 +38,7 @@ def stack() -> Iterator[Stack]:
 async def test_rate_limit_error_acks_then_disconnect_only_if_it_keeps_going(stack: Stack) -> None:
     client = await connect_client(stack.devhost_url, "flooder", negotiate_path="/api/chat/negotiate")
     try:
-        assert await client.call("join", ("limits", "flooder"), timeout=5) == {"ok": True, "room": "limits"}
+        assert (await client.call("join", ("limits", "flooder"), timeout=5))["ok"] is True
         answers = [await client.call("chat message", ("limits", f"m{i}", "flooder"), timeout=5) for i in range(3)]
         assert all(a.get("ok") for a in answers), answers  # join + 3 messages = the burst of 4
         refused = await client.call("chat message", ("limits", "one too many", "flooder"), timeout=5)

@@ -9,7 +9,7 @@
   const TYPING_EVERY_MS = 1500;
   const TYPING_SHOWN_MS = 3000;
 
-  const state = { socket: null, name: "", rooms: new Map(), current: null, lastTyping: 0, typers: new Map() };
+  const state = { socket: null, name: "", rooms: new Map(), current: null, lastTyping: 0, typers: new Map(), lastTs: new Map() };
   window.chat = state; // handy in the console and for the browser test
 
   function setStatus(text, kind) {
@@ -82,6 +82,11 @@
     $("typing").textContent = names.length ? `${names.join(", ")} ${names.length > 1 ? "are" : "is"} typing…` : "";
   }
 
+  // The newest message time seen per room: what a rejoin asks for messages after.
+  function seen(roomName, ts) {
+    if (typeof ts === "number" && ts > (state.lastTs.get(roomName) ?? 0)) state.lastTs.set(roomName, ts);
+  }
+
   function add(roomName, message) {
     room(roomName).push(message);
     if (roomName === state.current) renderMessages();
@@ -109,6 +114,7 @@
       return;
     }
     room(answer.room);
+    seen(answer.room, answer.ts); // the server's clock: a rejoin asks for what came after this
     add(answer.room, { kind: "system", text: `you joined ${answer.room}` });
     select(answer.room);
   }
@@ -132,6 +138,7 @@
     } else {
       message.state = "delivered";
       message.id = answer.id;
+      seen(roomName, answer.ts);
     }
     renderMessages();
   }
@@ -147,8 +154,17 @@
       setStatus(`online as ${name}`, "online");
       $("signin").hidden = true;
       $("chat").hidden = false;
-      // Back after a reconnection: re-enter the rooms quietly (the others never saw us leave).
-      for (const roomName of state.rooms.keys()) emitWithAck("join", roomName, name, { rejoin: true });
+      // Back after a reconnection: re-enter the rooms quietly (the others never saw us leave) and show what
+      // was said meanwhile (the ack's `missed`: messages after the newest one this page has seen).
+      for (const roomName of state.rooms.keys()) {
+        const since = state.lastTs.get(roomName) ?? 0;
+        emitWithAck("join", roomName, name, { rejoin: true, since }).then((answer) => {
+          for (const m of answer.missed || []) {
+            seen(m.room, m.ts);
+            if (!room(m.room).some((x) => x.id === m.id)) add(m.room, { kind: "theirs", from: m.from, text: m.text, id: m.id });
+          }
+        });
+      }
     });
     socket.on("connect_error", (err) => {
       setStatus("refused", "error");
@@ -156,6 +172,8 @@
     });
     socket.on("disconnect", (reason) => setStatus(`offline (${reason})`, "offline"));
     socket.on("chat message", (m) => {
+      seen(m.room, m.ts);
+      if (room(m.room).some((x) => x.id === m.id)) return; // already fetched with a rejoin
       add(m.room, { kind: "theirs", from: m.from, text: m.text, id: m.id });
       state.typers.delete(`${m.room}\u0000${m.from}`);
       renderTyping();

@@ -73,6 +73,7 @@
     state.shapes.set(id, shape);
     render(id, shape);
   }
+  state.putShape = putShape; // the browser tests draw through it, as a stroke does
 
   function dropShape(id) {
     state.shapes.delete(id);
