@@ -17,6 +17,7 @@ from typing import Any
 import azure.functions as func
 
 from shared import AckError, ConnectRefused, ConnectRequest, Socket, SocketIOBlueprint, StorageError
+from shared.storage import StorageConfigError
 
 from . import _chat_history as _history
 from . import _identity
@@ -119,8 +120,8 @@ def chat_message(socket: Socket, room: str, text: str, name: str) -> dict[str, A
     }
     try:  # before the relay: a receiver that is reconnecting fetches it on rejoin
         _history.record(message)
-    except StorageError as exc:  # history is a recovery aid: without it the message still goes out
-        logger.warning("chat history: message %s not stored: %s", message["id"], exc.message)
+    except (StorageError, StorageConfigError) as exc:  # history is a recovery aid: the message still goes out
+        logger.warning("chat history: message %s not stored: %s", message["id"], exc)
     socket.to(room).emit("chat message", message)
     return {"ok": True, "id": message["id"], "ts": message["ts"]}
 
