@@ -134,7 +134,11 @@ async def invoke_triggered(
     except TypeError as exc:
         log.error("Function '%s': the %s input cannot be sent: %s", function.name, function.trigger.type, exc)
         return False
-    invocation = await host.invoke(function.name, inputs, trigger_metadata=trigger_metadata, reason=reason)
+    try:
+        invocation = await host.invoke(function.name, inputs, trigger_metadata=trigger_metadata, reason=reason)
+    except Exception as exc:  # the invocation path failed, not the function: count it as a failed invocation
+        log.error("Function '%s' could not be invoked: %s: %s", function.name, type(exc).__name__, exc)
+        return False
     return invocation.succeeded
 
 
