@@ -1,7 +1,7 @@
 """Fan-out to 1,000 and 10,000 websocket clients and memory per idle connection: the emulator next to
 python-socketio and Node's socket.io 4, in one run.
 
-    .venv/bin/python benchmarks/emulator_fanout.py [--small 1000] [--large 10000] [--rounds 5] [--generators 2]
+    .venv/bin/python benchmarks/emulator_fanout.py [--small 1000] [--large 10000] [--rounds 7] [--generators 2]
 
 Each server runs as its own subprocess on loopback (``benchmarks/_harness.py``): the emulator (no event handler,
 token-checked clients), python-socketio 5 on uvicorn, Node's socket.io 4. The clients are stock node
@@ -252,7 +252,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", type=int, default=1000)
     parser.add_argument("--large", type=int, default=10000)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--generators", type=int, default=2)
     parser.add_argument("--profile", metavar="FILE", help="py-spy the emulator during the large rounds (raw stacks)")
     asyncio.run(main(parser.parse_args()))
