@@ -144,7 +144,7 @@ async def faults_case(args: argparse.Namespace) -> tuple[bool, bool | None]:
             _show("Azurite (disk) restarted under whiteboard writes", storage)
             graceful = await emulator_restart(stack, clients=n, sig=signal.SIGTERM)
             _show("emulator SIGTERM + restart under whiteboard clients", graceful)
-            crashed = await emulator_restart(stack, clients=n, sig=signal.SIGKILL)
+            crashed = await emulator_restart(stack, clients=n, sig=signal.SIGKILL, timeout_ms=90_000)
             _show("emulator SIGKILL + restart under whiteboard clients", crashed)
             forged = forgery_case(stack) if args.forgery else None
         finally:
