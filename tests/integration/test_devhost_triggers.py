@@ -106,7 +106,7 @@ async def test_timers_fire_once_per_occurrence_across_two_instances_and_fail_ove
             ticks.extend(json.loads(text) for text in await _take(storage, "ticks"))
             return len(ticks) >= min_ticks and len(startup) >= min_startups
 
-        await _wait_for(lambda: collected(4, 1), "the past-due occurrence and four one-second ticks")
+        await _wait_for(lambda: collected(6, 1), "the past-due occurrence and six one-second ticks")
         # The missed occurrence fired once, on the lock holder, with the TimerRequest the host sends.
         assert len(startup) == 1
         assert startup[0] | {"pid": 0} == {
@@ -119,7 +119,8 @@ async def test_timers_fire_once_per_occurrence_across_two_instances_and_fail_ove
         # Every tick came from one instance, at most one per second of schedule.
         assert len({tick["pid"] for tick in ticks}) == 1
         span = ticks[-1]["at"] - ticks[0]["at"]
-        assert len(ticks) <= span + 1.5, f"{len(ticks)} ticks in {span:.1f} s: fired on both instances?"
+        # (+3: a tick may run up to a second late under load; fired twice, six ticks would span about 2.5 s)
+        assert len(ticks) <= span + 3, f"{len(ticks)} ticks in {span:.1f} s: fired twice?"
         holder = _holder(processes, "every_second")
         other = next(p for p in processes if p is not holder)
         assert any("runs on another instance" in line for line in other.output)
