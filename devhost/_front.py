@@ -93,6 +93,10 @@ class Front:
                 skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
                 cookie_jar=aiohttp.DummyCookieJar(),
             )
+            # aiohttp re-sends an idempotent request once when its pooled connection drops; the dead instance may
+            # have run it already, and Azure's front end answers 502 there instead. (A test pins this.)
+            if hasattr(self._session, "_retry_connection"):
+                self._session._retry_connection = False
         return self._session
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -123,15 +123,34 @@ async def _login_counts(stack: Stack, users: int) -> list[int]:
     return counts
 
 
-@pytest.mark.parametrize("instances", [1, 3])
-async def test_module_global_counter_is_wrong_with_three_instances(instances: int) -> None:
+@pytest.fixture(scope="module")
+def counter3(sioless_stack_factory: Any) -> Stack:
+    return sioless_stack_factory(APPS / "global_counter", azurite_ports=None, instances=3)
+
+
+async def test_module_global_counter_is_right_on_one_instance() -> None:
+    with Stack(app_dir=APPS / "global_counter", azurite_ports=None) as stack:
+        assert await _login_counts(stack, 10) == list(range(1, 11))  # one process: the demo looks right
+
+
+async def test_module_global_counter_is_wrong_with_three_instances(counter3: Stack) -> None:
     users = 10
-    with Stack(app_dir=APPS / "global_counter", azurite_ports=None, instances=instances) as stack:
-        counts = await _login_counts(stack, users)
-    if instances == 1:
-        assert counts == list(range(1, users + 1))  # one process: the demo looks right
-    else:
-        # Each instance counts only the users it happened to serve: the counts restart and repeat. (All ten
-        # "add user" events on one instance, picked at random each time: p = 3 * 3**-10.)
-        assert counts != list(range(1, users + 1)), counts
-        assert max(counts) < users, counts
+    counts = await _login_counts(counter3, users)
+    # Each instance counts only the users it happened to serve: the counts restart and repeat. (All ten "add
+    # user" events on one instance, picked at random each time: p = 3 * 3**-10.)
+    assert counts != list(range(1, users + 1)), counts
+    assert max(counts) < users, counts
+
+
+async def test_http_request_in_flight_on_a_killed_instance_gets_502(counter3: Stack) -> None:
+    async with httpx.AsyncClient(base_url=counter3.devhost_url, timeout=30) as client:
+        slow = asyncio.create_task(client.get("/api/slow/30"))
+        busy = await until(lambda: [i for i in counter3.instance_info() if i["inflight"] > 0], what="in flight")
+        os.kill(busy[0]["pid"], signal.SIGKILL)
+        response = await asyncio.wait_for(slow, 10)
+        assert response.status_code == 502, response.text
+        assert f"the dev host instance (PID {busy[0]['pid']}) failed during the request" in response.text
+        # The other instances answer meanwhile; none of them is the killed one.
+        for _ in range(6):
+            answer = await client.get("/api/slow/0")
+            assert answer.status_code == 200 and int(answer.text) != busy[0]["pid"]
