@@ -71,6 +71,16 @@ def identify(req: func.HttpRequest) -> Caller:
     return Caller(GUEST_PREFIX + secrets.token_hex(8), None, "guest")
 
 
+def account(req: func.HttpRequest) -> func.HttpResponse:
+    """``{"signInAvailable": bool, "userId": str | null, "name": str | null}`` for a page: whether App Service
+    Authentication is on (so ``/.auth/login/<provider>`` exists) and who is signed in."""
+    enabled = app_service_auth_enabled()
+    principal = (req.headers.get(PRINCIPAL_ID_HEADER) or "").strip() if enabled else ""
+    name = (req.headers.get(PRINCIPAL_NAME_HEADER) or "").strip() if principal else ""
+    body = {"signInAvailable": enabled, "userId": principal or None, "name": name or None}
+    return func.HttpResponse(json.dumps(body), mimetype="application/json", headers={"Cache-Control": "no-store"})
+
+
 def _client_token(hub: str, user_id: str) -> str:
     from ._service import service_client
 

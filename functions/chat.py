@@ -41,6 +41,12 @@ def negotiate(req: func.HttpRequest, negotiation: str) -> func.HttpResponse:
     return _identity.negotiate(req, negotiation, HUB)
 
 
+@bp.function_name("chat_account")
+@bp.route("chat/account", methods=["GET"])  # GET /api/chat/account: sign-in available? who is signed in?
+def account(req: func.HttpRequest) -> func.HttpResponse:
+    return _identity.account(req)
+
+
 @bp.on_connect()
 def connect(socket: Socket, request: ConnectRequest) -> None:
     if not request.user_id:

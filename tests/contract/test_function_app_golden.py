@@ -57,6 +57,20 @@ EXPECTED = {
             {"direction": "OUT", "type": "http", "name": "$return"},
         ],
     },
+    "chat_account": {
+        "scriptFile": "function_app.py",
+        "bindings": [
+            {
+                "direction": "IN",
+                "type": "httpTrigger",
+                "name": "req",
+                "methods": ["GET"],
+                "authLevel": "ANONYMOUS",
+                "route": "chat/account",
+            },
+            {"direction": "OUT", "type": "http", "name": "$return"},
+        ],
+    },
     "chat__connect": _socketio("connect"),
     "chat__disconnected": _socketio("disconnected"),
     "chat__join": _socketio("join"),

@@ -73,7 +73,9 @@ def test_forged_principal_header_is_ignored_when_app_service_auth_is_off(locked_
     with httpx.Client(base_url=locked_down.devhost_url, timeout=10) as client:
         result = _negotiate(client, headers=FORGED)
         me = client.get("/.auth/me")
+        account = client.get("/api/chat/account", headers=FORGED).json()
     assert result["userId"].startswith("guest-"), result["userId"]
+    assert account == {"signInAvailable": False, "userId": None, "name": None}
     assert result["name"] is None
     assert me.status_code == 404  # no sign-in routes without the setting
 
@@ -86,7 +88,9 @@ def test_forged_principal_header_is_stripped_when_auth_is_on(signed_in: Stack) -
         login = client.get("/.auth/login/aad", params={"user_id": "bob-oid", "name": "Bob B"})
         assert login.status_code == 302 and login.headers["location"] == "/"
         bob = _negotiate(client, headers=FORGED)
+        account = client.get("/api/chat/account", headers=FORGED).json()
     assert (bob["userId"], bob["name"]) == ("bob-oid", "Bob B")
+    assert account == {"signInAvailable": True, "userId": "bob-oid", "name": "Bob B"}
 
 
 def test_a_tampered_sign_in_cookie_is_a_guest(signed_in: Stack) -> None:

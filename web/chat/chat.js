@@ -214,4 +214,23 @@
   });
   const preset = new URLSearchParams(location.search).get("name");
   if (preset) $("name").value = preset;
+
+  // App Service Authentication (docs/identity.md): signed in, the socket is the principal and the name field
+  // starts with its name; with sign-in available but not used, a link (guests still work).
+  fetch("/api/chat/account", { cache: "no-store" }).then(async (response) => {
+    const me = response.ok ? await response.json() : { signInAvailable: false };
+    if (!me.signInAvailable) return; // no App Service Authentication: every caller is a guest
+    const account = $("account");
+    if (me.userId) {
+      const shown = me.name || me.userId;
+      account.textContent = `Signed in as ${shown}. `;
+      if (!preset) $("name").value = shown;
+      const out = Object.assign(document.createElement("a"), { href: "/.auth/logout?post_logout_redirect_uri=/api/chat", textContent: "Sign out" });
+      account.append(out);
+    } else {
+      const login = Object.assign(document.createElement("a"), { href: "/.auth/login/aad?post_login_redirect_uri=/api/chat", textContent: "Sign in" });
+      account.append("Chatting as a guest. ", login, " to chat as yourself.");
+    }
+    account.hidden = false;
+  }).catch(() => {});
 })();
