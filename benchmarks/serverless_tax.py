@@ -138,7 +138,7 @@ async def measure_stack(args: argparse.Namespace, instances: int, front: bool) -
     stack = Stack(
         app_dir=ROOT,
         azurite_ports=None,
-        extra_env={"SIOLESS_BENCH": "1", "SIOLESS_CHAT_EVENTS_PER_SECOND": "0"},
+        extra_env={"SIOLESS_BENCH": "1", "SIOLESS_CHAT_EVENTS_PER_SECOND": "0", "SIOLESS_CHAT_HISTORY": "0"},
         instances=instances,
         watch=front,
     )

@@ -7,6 +7,7 @@ re-join. Rows are not pruned here: a deployment that keeps chats for long adds a
 
 from __future__ import annotations
 
+import os
 from functools import partial
 from itertools import islice
 from typing import Any
@@ -20,6 +21,11 @@ _FIELDS = ("id", "room", "from", "text", "ts")
 
 def _key(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_.~" else f"%{ord(c):02x}" for c in text)
+
+
+def enabled() -> bool:
+    """``SIOLESS_CHAT_HISTORY=0`` turns it off (no storage call per message; rejoins get no ``missed``)."""
+    return os.environ.get("SIOLESS_CHAT_HISTORY", "1").strip() != "0"
 
 
 def record(message: dict[str, Any]) -> None:

@@ -98,7 +98,7 @@ def join(socket: Socket, room: str, name: str, options: Any = None) -> dict[str,
     if not rejoin:
         _system(socket, room, f"{name} joined")
     answer: dict[str, Any] = {"ok": True, "room": room, "ts": _now_ms()}
-    if rejoin and isinstance(since, int) and not isinstance(since, bool):
+    if rejoin and isinstance(since, int) and not isinstance(since, bool) and _history.enabled():
         answer["missed"] = _history.since(room, since)
     return answer
 
@@ -125,7 +125,8 @@ def chat_message(socket: Socket, room: str, text: str, name: str) -> dict[str, A
         "ts": _now_ms(),
     }
     try:  # before the relay: a receiver that is reconnecting fetches it on rejoin
-        _history.record(message)
+        if _history.enabled():
+            _history.record(message)
     except (StorageError, StorageConfigError) as exc:  # history is a recovery aid: the message still goes out
         logger.warning("chat history: message %s not stored: %s", message["id"], exc)
     socket.to(room).emit("chat message", message)

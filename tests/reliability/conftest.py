@@ -13,7 +13,12 @@ from devhost.stack import Stack
 from .harness import ROOT
 
 UPSTREAM_TIMEOUT = 5.0
-NO_RATE_LIMITS = {"SIOLESS_CHAT_EVENTS_PER_SECOND": "0", "SIOLESS_WHITEBOARD_EVENTS_PER_SECOND": "0"}
+# The plumbing alone: no per-socket rate limits, no chat history (each costs Table calls per event; docs/limits.md).
+NO_RATE_LIMITS = {
+    "SIOLESS_CHAT_EVENTS_PER_SECOND": "0",
+    "SIOLESS_WHITEBOARD_EVENTS_PER_SECOND": "0",
+    "SIOLESS_CHAT_HISTORY": "0",
+}
 
 
 @pytest.fixture(scope="package")
