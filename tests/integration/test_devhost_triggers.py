@@ -9,6 +9,7 @@ import asyncio
 import base64
 import json
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -233,3 +234,26 @@ async def test_the_listener_lock_runs_one_holder_at_a_time_and_a_finished_listen
 
 async def _async(value: bool) -> bool:
     return value
+
+
+def test_a_bad_schedule_stops_python_m_devhost_with_exit_code_2_and_the_hosts_message(tmp_path: Path) -> None:
+    (tmp_path / "function_app.py").write_text(
+        "import azure.functions as func\n"
+        "app = func.FunctionApp()\n\n"
+        '@app.timer_trigger(schedule="0 0 25 * * *", arg_name="timer")\n'
+        "def tick(timer: func.TimerRequest) -> None:\n"
+        "    pass\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "devhost", "--app-dir", str(tmp_path), "--port", "0"],
+        cwd=REPO,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert (
+        "The 'tick' function is in error: The schedule expression was not recognized as a valid cron expression or "
+        "timespan string. ('0 0 25 * * *': 25 is higher than the maximum allowable value for the [Hour] field."
+    ) in result.stdout + result.stderr
