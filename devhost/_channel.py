@@ -188,8 +188,12 @@ class WorkerChannel:
 
         Raises :class:`WorkerCrashedError` if the process dies first, or :class:`AppLoadError` if a restarted
         process could not load the app. Cancelling the caller (a timeout) leaves the worker running."""
-        assert self._ready is not None, "start() first"
-        await asyncio.shield(self._ready)
+        ready = self._ready
+        assert ready is not None, "start() first"
+        if not ready.done():
+            await asyncio.shield(ready)  # a restart is under way: wait for it (a caller's timeout stays its own)
+        elif (error := ready.exception()) is not None:
+            raise error  # the restarted process could not load the app
         reply = await self._request(_protos.StreamingMessage(invocation_request=request))
         return reply.invocation_response
 
