@@ -180,7 +180,7 @@ async def test_user_events_are_serialized_per_connection(emulator, fresh):  # no
         assert await client.call("third", timeout=5) == {"echo": None, "event": "third"}
     names = [r.event for r in fresh.events() if r.headers["ce-type"] == "azure.webpubsub.user.message"]
     assert names == ["first", "second", "third"]
-    assert fresh.max_in_flight == 1
+    assert fresh.max_in_flight["azure.webpubsub.user.message"] == 1
 
 
 @pytest.mark.parametrize("rule", [{"status": 404}, {"delay": 2.5}], ids=["404", "timeout"])
