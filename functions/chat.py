@@ -28,6 +28,8 @@ HUB = "chat"
 logger = logging.getLogger("chat")
 MAX_TEXT = 2000
 MAX_NAME = 64
+# The timer that bounds the catch-up history (docs/limits.md): its NCRONTAB schedule is an app setting.
+HISTORY_SWEEP_SCHEDULE = "%SIOLESS_CHAT_HISTORY_SWEEP_SCHEDULE%"
 
 bp = SocketIOBlueprint(hub=HUB)
 
@@ -83,6 +85,19 @@ limits = EventLimits(HUB, _budget)
 @bp.on_disconnect()
 def disconnected(socket: Socket) -> None:
     limits.forget(socket.namespace, socket.id)
+
+
+@bp.function_name("chat_history_sweep")
+@bp.timer_trigger(arg_name="timer", schedule=HISTORY_SWEEP_SCHEDULE, run_on_startup=False, use_monitor=False)
+def sweep_history(timer: func.TimerRequest) -> None:
+    """Bound the catch-up history: delete messages older than ``SIOLESS_CHAT_HISTORY_MAX_AGE_SECONDS``
+    (docs/limits.md). Nothing to do while the history is off."""
+    if not _history.enabled():
+        return
+    max_age = _history.max_age()
+    removed = _history.prune(max_age)
+    if removed:
+        logger.info("chat history: deleted %d message(s) older than %s s", removed, max_age)
 
 
 @bp.on("join")

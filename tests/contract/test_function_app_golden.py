@@ -77,6 +77,19 @@ EXPECTED = {
     "chat__leave": _socketio("leave"),
     "chat__chat_message-0dce084d2361": _socketio("chat message"),
     "chat__typing": _socketio("typing"),
+    "chat_history_sweep": {
+        "scriptFile": "function_app.py",
+        "bindings": [
+            {
+                "direction": "IN",
+                "type": "timerTrigger",
+                "name": "timer",
+                "schedule": "%SIOLESS_CHAT_HISTORY_SWEEP_SCHEDULE%",
+                "runOnStartup": False,
+                "useMonitor": False,
+            },
+        ],
+    },
 }
 
 
