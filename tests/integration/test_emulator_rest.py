@@ -230,6 +230,7 @@ async def test_close_connections_routes(emulator, rest, fresh):  # noqa: F811
         assert boxes[3].client.connected
         await rest.close_all_connections(reason="all")
         await asyncio.wait_for(boxes[3].left["/"].wait(), 5)
+
     # wait for these four: a late `disconnected` of an earlier test's connection must not count
     def reasons_by_connection() -> dict[str, str]:
         return {r.headers["ce-connectionid"]: r.json()["reason"] for r in fresh.events("disconnected")}
