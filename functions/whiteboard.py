@@ -50,6 +50,8 @@ MAX_MESSAGE = 1000
 SWEEP_SCHEDULE = "%SIOLESS_PRESENCE_SWEEP_SCHEDULE%"
 PRESENCE_MIN_AGE_SETTING = "SIOLESS_PRESENCE_MIN_AGE_SECONDS"
 DEFAULT_PRESENCE_MIN_AGE = 20.0
+# Service checks the sweep runs at once (one HEAD each): below the SDK's HTTP connection pool (10 per host).
+DEFAULT_SWEEP_CONCURRENCY = 8
 DEFAULT_MAX_SHAPES = 2000
 
 logger = logging.getLogger("whiteboard")
@@ -85,7 +87,9 @@ def sweep_presence(timer: func.TimerRequest, out: func.Out[str]) -> None:
     """Forget sockets the service no longer has (their ``disconnected`` never arrived: a crash, a lost webhook)
     and, if any, send everyone the corrected user count (docs/state.md "Pruning")."""
     min_age = _setting_seconds(PRESENCE_MIN_AGE_SETTING, DEFAULT_PRESENCE_MIN_AGE)
-    removed = presence.prune(HUB, "/", partial(socket_exists, HUB, "/"), min_age=min_age)
+    concurrency = int(setting_number("SIOLESS_PRESENCE_SWEEP_CONCURRENCY", DEFAULT_SWEEP_CONCURRENCY, minimum=1))
+    exists = partial(socket_exists, HUB, "/")
+    removed = presence.prune(HUB, "/", exists, min_age=min_age, concurrency=concurrency)
     for socket_id in removed:
         limits.forget("/", socket_id)
     if removed:

@@ -71,24 +71,55 @@ def forget(hub: str, namespace: str, socket_id: str) -> list[str]:
     return _sockets.remove_socket(hub, namespace, socket_id)
 
 
-def prune(hub: str, namespace: str, exists: Callable[[str], bool], *, min_age: float = 30.0) -> list[str]:
+def prune(
+    hub: str, namespace: str, exists: Callable[[str], bool], *, min_age: float = 30.0, concurrency: int = 1
+) -> list[str]:
     """Forget the sockets the service no longer has; returns their ids (docs/state.md "Pruning").
 
     ``exists(socket_id)`` asks the service (e.g. whether the socket's own group exists). Only sockets recorded at
     least ``min_age`` seconds ago are asked about: a socket is recorded while its ``connect`` handler runs, a
     moment before the service has it, so a young row may belong to a socket that is still arriving. An
-    ``exists`` that raises stops the prune there (nothing is removed on a guess).
+    ``exists`` that raises stops the prune (nothing is removed on a guess): checks not started yet are dropped,
+    sockets already found gone are removed, then the first error propagates.
+
+    ``concurrency``: how many ``exists`` calls (each followed by its removal) run at once, in threads; ``exists``
+    must then be safe to call from several threads (the Azure SDK clients are).
     """
     if min_age < 0:
         raise ValueError(f"min_age must not be negative, got {min_age!r}")
+    if concurrency < 1:
+        raise ValueError(f"concurrency must be at least 1, got {concurrency!r}")
     cutoff = time.time() - min_age
-    removed = []
-    for socket_id, since in _sockets.connected_since(hub, namespace).items():
-        if since > cutoff or exists(socket_id):
-            continue
+    candidates = [socket_id for socket_id, since in _sockets.connected_since(hub, namespace).items() if since <= cutoff]
+
+    def check(socket_id: str) -> bool:
+        if exists(socket_id):
+            return False
         _sockets.remove_socket(hub, namespace, socket_id)
-        removed.append(socket_id)
-    return removed
+        return True
+
+    if concurrency == 1 or len(candidates) < 2:
+        return [socket_id for socket_id in candidates if check(socket_id)]
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    found_gone: set[str] = set()
+    error: Exception | None = None
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(candidates)), thread_name_prefix="prune") as pool:
+        futures = {pool.submit(check, socket_id): socket_id for socket_id in candidates}
+        for future in as_completed(futures):
+            if future.cancelled():
+                continue
+            try:
+                if future.result():
+                    found_gone.add(futures[future])
+            except Exception as exc:  # raised below, once the checks already running have finished
+                if error is None:
+                    error = exc
+                    for pending in futures:
+                        pending.cancel()
+    if error is not None:
+        raise error
+    return [socket_id for socket_id in candidates if socket_id in found_gone]
 
 
 async def asockets(hub: str, namespace: str = "/") -> list[str]:

@@ -50,6 +50,7 @@ var appSettings = {
   // Sample tunables (docs/whiteboard.md "Settings"): the whiteboard's presence sweep.
   SIOLESS_PRESENCE_SWEEP_SCHEDULE: '*/10 * * * * *'
   SIOLESS_PRESENCE_MIN_AGE_SECONDS: '20'
+  SIOLESS_PRESENCE_SWEEP_CONCURRENCY: '8'
   // (docs/limits.md): the timer that deletes chat history older than SIOLESS_CHAT_HISTORY_MAX_AGE_SECONDS.
   SIOLESS_CHAT_HISTORY_SWEEP_SCHEDULE: '0 */5 * * * *'
 }

@@ -7,6 +7,8 @@ young rows (a socket still arriving) are left alone; an unreachable service remo
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 from collections.abc import Iterator
 from functools import partial
@@ -87,3 +89,80 @@ async def test_an_unreachable_service_removes_nothing(service: Stack, monkeypatc
         presence.prune(HUB, "/", partial(_service.socket_exists, HUB, "/"), min_age=0)
     assert "ghost-c" in presence.sockets(HUB)
     presence.forget(HUB, "/", "ghost-c")
+
+
+def _stale(socket_id: str, room: str | None = None) -> None:
+    """A row as a crashed socket leaves it: recorded a minute ago, unknown to the service."""
+    _sockets.add_socket(HUB, "/", socket_id, user_id="guest-x")
+    if room:
+        presence.join(HUB, "/", socket_id, [room])
+    table = _sockets.table_client(_sockets.TABLE)
+    key = {"PartitionKey": _sockets.partition(HUB, "/"), "RowKey": _sockets.conn_key(socket_id)}
+    table.update_entity({**key, "since": time.time() - 60})
+
+
+async def test_concurrent_checks_stay_within_the_bound_and_remove_the_same(service: Stack) -> None:
+    clients = [await connect_client(service.devhost_url, negotiate_path=NEGOTIATE) for _ in range(4)]
+    try:
+        live = {client.get_sid("/") for client in clients}
+        table = _sockets.table_client(_sockets.TABLE)
+        for socket_id in live:  # old enough to be asked about
+            key = {"PartitionKey": _sockets.partition(HUB, "/"), "RowKey": _sockets.conn_key(socket_id)}
+            table.update_entity({**key, "since": time.time() - 60})
+        ghosts = {f"ghost-many-{n}" for n in range(24)}
+        for ghost in ghosts:
+            _stale(ghost, "room-many")
+        lock = threading.Lock()
+        running, most, asked = [0], [0], []
+
+        def exists(socket_id: str) -> bool:
+            with lock:
+                running[0] += 1
+                most[0] = max(most[0], running[0])
+                asked.append(socket_id)
+            try:
+                time.sleep(0.02)  # long enough for the calls to overlap if they run at once
+                return _service.socket_exists(HUB, "/", socket_id)
+            finally:
+                with lock:
+                    running[0] -= 1
+
+        removed = await asyncio.to_thread(presence.prune, HUB, "/", exists, min_age=20, concurrency=5)
+        assert ghosts <= set(removed) and not set(removed) & live
+        assert 1 < most[0] <= 5, most
+        assert len(asked) == len(set(asked)) >= len(ghosts) + len(live)
+        assert live <= set(presence.sockets(HUB)) and not ghosts & set(presence.sockets(HUB))
+        assert presence.members(HUB, "/", "room-many") == []
+        with pytest.raises(ValueError, match="concurrency must be at least 1"):
+            presence.prune(HUB, "/", exists, concurrency=0)
+    finally:
+        for client in clients:
+            await close_client(client)
+
+
+def test_a_failing_check_stops_a_concurrent_prune_and_removes_only_what_was_found_gone(service: Stack) -> None:
+    ghosts = [f"ghost-fail-{n}" for n in range(12)]
+    for ghost in ghosts:
+        _stale(ghost)
+    calls: list[str] = []
+    lock = threading.Lock()
+
+    def exists(socket_id: str) -> bool:
+        if socket_id not in ghosts:  # rows other tests of the session left: not this test's business
+            return True
+        with lock:
+            calls.append(socket_id)
+            n = len(calls)
+        if n == 3:
+            raise ConnectionError("the service is unreachable")
+        time.sleep(0.05)
+        return False
+
+    with pytest.raises(ConnectionError):
+        presence.prune(HUB, "/", exists, min_age=0, concurrency=2)
+    left = set(presence.sockets(HUB)) & set(ghosts)
+    assert len(calls) < len(ghosts), "checks after the failure were dropped"
+    # every socket not asked about, and the one whose check failed, keeps its row
+    assert len(left) == len(ghosts) - (len(calls) - 1), (calls, left)
+    for ghost in left:
+        presence.forget(HUB, "/", ghost)
