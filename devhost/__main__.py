@@ -20,6 +20,7 @@ import uvicorn
 from ._app import create_app
 from ._channel import AppLoadError
 from ._cors import CorsPolicy
+from ._eventloop import loop_factory
 from ._functions import FunctionConfigError
 from ._host import DevHost
 from ._routes import RouteError
@@ -152,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     # The SDK logs every REST request and response at INFO; keep the func-style lines readable.
     logging.getLogger("azure").setLevel(logging.WARNING)
     try:
-        return asyncio.run(_run(args))
+        return asyncio.run(_run(args), loop_factory=loop_factory())
     except KeyboardInterrupt:
         return 0
 

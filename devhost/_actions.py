@@ -12,8 +12,10 @@ the async one ~1.7 ms (docs/reliability.md). The sync client is kept for negotia
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from azure.core.rest import HttpRequest
 from azure.messaging.webpubsubservice import WebPubSubServiceClient
@@ -48,6 +50,23 @@ def _utf8(text: str) -> Any:
     # transport then cuts non-ASCII messages short (found by tests/reliability/test_hostile.py). The SDK's
     # annotations say str or IO; bytes go through unchanged (typed Any for that reason).
     return text.encode("utf-8")
+
+
+def _is_loopback(connection_string: str) -> bool:
+    """Whether the connection string's endpoint is this machine (the emulator). No proxy applies to loopback,
+    and with environment settings on, aiohttp looks the proxy up in a thread on every request: a thread hop
+    per REST call (docs/performance.md)."""
+    for part in connection_string.split(";"):
+        name, _, value = part.partition("=")
+        if name.strip().lower() == "endpoint":
+            host = (urlsplit(value.strip()).hostname or "").lower()
+            if host == "localhost":
+                return True
+            try:
+                return ipaddress.ip_address(host).is_loopback
+            except ValueError:  # a name other than localhost
+                return False
+    return False
 
 
 class ActionSender:
@@ -88,7 +107,7 @@ class ActionSender:
         key = (connection_string, hub)
         if key not in self._async_clients:
             self._async_clients[key] = AsyncWebPubSubServiceClient.from_connection_string(
-                connection_string, hub=hub, **REST_OPTIONS
+                connection_string, hub=hub, **REST_OPTIONS, use_env_settings=not _is_loopback(connection_string)
             )
         return self._async_clients[key]
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import uvicorn
 
+from ._eventloop import loop_factory
 from ._front import INSTANCES_ROUTE, Backend, Front
 
 READY_MARKER = "DEVHOST_READY"
@@ -352,7 +353,7 @@ def run(args: Any) -> int:
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(message)s", stream=sys.stdout)
     host, port = sock.getsockname()[:2]
     try:
-        return asyncio.run(_run(args, sock, f"http://{host}:{port}"))
+        return asyncio.run(_run(args, sock, f"http://{host}:{port}"), loop_factory=loop_factory())
     except KeyboardInterrupt:
         return 0
     finally:

@@ -19,10 +19,10 @@ import logging
 import os
 import socket
 import sys
-from collections.abc import Callable
 from typing import Any
 
 from . import _protos
+from ._eventloop import loop_factory
 from ._framing import encode_frame, read_frame
 
 # StreamingMessage request field -> (runtime entry point, response field)
@@ -89,16 +89,6 @@ async def _serve(fd: int) -> None:
         task.add_done_callback(tasks.discard)
 
 
-def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop when installed (requirements-dev.txt): the worker's loop mostly moves frames and wakes up from its
-    thread pool, which uvloop does in C (docs/performance.md); the standard loop otherwise."""
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    return uvloop.new_event_loop
-
-
 def _die_with_the_host() -> None:
     """Linux: the kernel kills this process when the dev host dies, even by SIGKILL, even if the function
     blocks the event loop (otherwise the closed socket ends the read loop)."""
@@ -132,7 +122,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.path.remove(app_dir)
     sys.path.insert(0, app_dir)
     try:
-        asyncio.run(_serve(args.fd), loop_factory=_loop_factory())
+        asyncio.run(_serve(args.fd), loop_factory=loop_factory())
     finally:
         # The host is gone (or asked us to stop): do not wait for hung sync functions in the thread pool.
         sys.stdout.flush()

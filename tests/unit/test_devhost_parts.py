@@ -8,6 +8,7 @@ from pathlib import Path
 import azure.functions as func
 import pytest
 
+from devhost._actions import _is_loopback
 from devhost._http import resolve_expression
 from devhost._routes import compile_route
 from devhost._settings import SettingsError, load_settings, parse_timespan
@@ -106,3 +107,18 @@ def test_defaults_serve_where_the_emulator_posts_by_default() -> None:
     args = build_parser().parse_args([])
     assert (args.host, args.port) == ("127.0.0.1", 7071)
     assert DEFAULT_URL_TEMPLATE == f"http://localhost:{args.port}/runtime/webhooks/socketio"
+
+
+@pytest.mark.parametrize(
+    ("connection_string", "loopback"),
+    [
+        ("Endpoint=http://127.0.0.1:8080;AccessKey=k;Version=1.0;", True),
+        ("endpoint=http://localhost:8080;AccessKey=k;", True),
+        ("AccessKey=k;Endpoint=http://[::1]:8080;Version=1.0;", True),
+        ("Endpoint=https://demo.webpubsub.azure.com;AccessKey=k;Version=1.0;", False),
+        ("Endpoint=http://127.example.com;AccessKey=k;", False),
+        ("AccessKey=k;Version=1.0;", False),
+    ],
+)
+def test_rest_calls_to_loopback_skip_the_environment_proxy_lookup(connection_string: str, loopback: bool) -> None:
+    assert _is_loopback(connection_string) is loopback
