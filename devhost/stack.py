@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shared.protocol.webhook import WEBHOOK_PATH
+
 from .processes import (
     ManagedProcess,
     ProcessError,
@@ -201,7 +203,7 @@ class Stack:
     def _start_emulator(self, port: int) -> None:
         from emulator.testing import start_emulator
 
-        url = f"http://127.0.0.1:{self.devhost_port}/runtime/webhooks/socketio"
+        url = f"http://127.0.0.1:{self.devhost_port}{WEBHOOK_PATH}"
         self.emulator = start_emulator(
             "--url-template",
             url,
@@ -348,7 +350,7 @@ def _banner(stack: Stack, app_dir: Path) -> str:
     if (app_dir / "web" / "whiteboard").is_dir():
         lines.append(f"  Whiteboard:    {pages}whiteboard")
     lines += [
-        f"  Dev host:      {stack.devhost_url}   (webhook {stack.devhost_url}/runtime/webhooks/socketio)",
+        f"  Dev host:      {stack.devhost_url}   (webhook {stack.devhost_url}{WEBHOOK_PATH})",
         f"  Emulator:      {stack.emulator_url}   inspector {stack.inspector_url}",
     ]
     if stack.azurite_ports:
