@@ -20,7 +20,7 @@ Public API (for code inside ``shared``; handlers use ``Socket``/``Emitter``)::
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ._errors import SiolessError, UnsupportedError, no_server_acks
@@ -60,7 +60,7 @@ class ActionList:
     __slots__ = ("_items",)
 
     def __init__(self, actions: Iterable[Action] = ()) -> None:
-        self._items: list[Action] = list(actions)
+        self._items: list[Action] = list(actions) if actions else []
 
     def add(self, action: Action) -> None:
         """Append one action (already checked by the caller: the builders validate their arguments)."""
@@ -145,6 +145,8 @@ def check_namespace(namespace: object, where: str = "namespace") -> str:
 
 def room_list(rooms: str | Iterable[str], what: str = "room") -> list[str]:
     """``"r"`` or ``["r1", "r2"]`` -> a list of non-empty room names (order kept, duplicates dropped)."""
+    if isinstance(rooms, str) and rooms:
+        return [rooms]  # the common case (``socket.to(room)``), on every event
     items = [rooms] if isinstance(rooms, str) else list(rooms)
     result: list[str] = []
     for room in items:
@@ -167,7 +169,7 @@ def _has_binary(value: Any) -> bool:
     return False
 
 
-_SCALARS = (str, int, float, bool, type(None))
+_SCALARS = frozenset({str, int, float, bool, type(None)})  # exact types: a subclass may encode differently
 
 
 def json_error(values: Any, what: str, exc: Exception) -> SiolessError:
@@ -180,14 +182,21 @@ def json_error(values: Any, what: str, exc: Exception) -> SiolessError:
     return SiolessError(f"{what} is not JSON-serializable: {exc}")
 
 
-def check_json(values: list[Any], what: str) -> None:
+def _all_scalars(values: Iterable[Any]) -> bool:
+    for value in values:
+        if type(value) not in _SCALARS:
+            return False
+    return True
+
+
+def check_json(values: Sequence[Any], what: str) -> None:
     """Raise a clear error now, at the call site, for what the output binding could not carry later."""
-    if all(type(value) in _SCALARS for value in values):
+    if _all_scalars(values):
         return  # the common case, without a trial encoding
     try:
         json.dumps(values)
     except (TypeError, ValueError) as exc:
-        raise json_error(values, what, exc) from None
+        raise json_error(list(values), what, exc) from None
 
 
 def check_event(event: object, args: tuple[Any, ...], callback: Callable[..., Any] | None) -> str:
@@ -197,5 +206,8 @@ def check_event(event: object, args: tuple[Any, ...], callback: Callable[..., An
         raise ValueError(f"event name must be a non-empty string, got {event!r}.")
     if event in RESERVED_EVENTS:
         raise ValueError(f"{event!r} is a reserved Socket.IO event name and cannot be emitted.")
-    check_json(list(args), f"the arguments of emit({event!r})")
+    for value in args:  # (check_json's first step, inline: this runs for every emit)
+        if type(value) not in _SCALARS:
+            check_json(args, f"the arguments of emit({event!r})")
+            break
     return event

@@ -72,9 +72,10 @@ class BroadcastOperator:
                 "eventName": event,
                 "parameters": list(args),
             }
-        except_rooms = self._except_rooms()
-        if except_rooms:
-            action["exceptRooms"] = except_rooms
+        if self._except:
+            action["exceptRooms"] = self._except_rooms()
+        elif self._sender:  # the common case (socket.to(room), socket.broadcast): only the sender
+            action["exceptRooms"] = [self._sender]
         self._actions.add(action)
 
     def send(self, data: Any) -> None:

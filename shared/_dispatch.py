@@ -17,7 +17,7 @@ import inspect
 import json
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -34,6 +34,8 @@ logger = logging.getLogger("sioless")
 
 Kind = Literal["connect", "connected", "disconnected", "event"]
 
+# What sync handlers return, none of which is awaitable: no need for inspect.isawaitable's checks.
+_PLAIN_RESULTS = frozenset({type(None), bool, int, float, str, dict, list, tuple})
 _EMPTY = "{}"
 _CONNECT_OK = '{"statusCode": 200}'
 
@@ -110,18 +112,28 @@ def _describe(spec: HandlerSpec) -> str:
     return f"{spec.min_args} to {int(spec.max_args)} arguments"
 
 
-def _prepare(spec: HandlerSpec, raw: Any, actions: ActionList) -> tuple[Socket, tuple[Any, ...]]:
+_DECODER = json.JSONDecoder()
+
+
+def _prepare(spec: HandlerSpec, raw: Any, actions: ActionList) -> tuple[Socket, Sequence[Any]]:
     """Parse the trigger JSON into the socket and the handler's arguments (after the socket)."""
-    if isinstance(raw, (bytes, bytearray)):
-        raw = raw.decode("utf-8", "replace")
     if not isinstance(raw, str):
-        raise _BadInput(f"trigger data must be a JSON string, got {type(raw).__name__}")
+        if not isinstance(raw, (bytes, bytearray)):
+            raise _BadInput(f"trigger data must be a JSON string, got {type(raw).__name__}")
+        raw = raw.decode("utf-8", "replace")
     try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        # The text itself is not logged: a connect request carries tokens.
-        raise _BadInput(f"trigger data is not JSON ({exc.msg} at position {exc.pos})") from None
-    if not isinstance(data, Mapping):
+        # json.loads(raw) without its wrapper's cost in the common case: the host's JSON, nothing around it.
+        # Whitespace around the document, or no JSON at all: json.loads decides, and names the error.
+        data, end = _DECODER.raw_decode(raw)
+        if end != len(raw):
+            data = json.loads(raw)
+    except json.JSONDecodeError:
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            # The text itself is not logged: a connect request carries tokens.
+            raise _BadInput(f"trigger data is not JSON ({exc.msg} at position {exc.pos})") from None
+    if not isinstance(data, dict):  # what JSON objects decode to
         raise _BadInput(f"trigger data must be a JSON object, got {type(data).__name__}")
     socket_id = data.get("socketId")
     if not isinstance(socket_id, str) or not socket_id:
@@ -129,13 +141,13 @@ def _prepare(spec: HandlerSpec, raw: Any, actions: ActionList) -> tuple[Socket, 
     namespace = data.get("namespace", spec.namespace)
     if not isinstance(namespace, str) or not namespace.startswith("/"):
         raise _BadInput(f"trigger data 'namespace' must be a string starting with '/', got {namespace!r}")
-    socket = Socket(socket_id, namespace, spec.hub, actions=actions, connecting=spec.kind == "connect")
+    socket = Socket(socket_id, namespace, spec.hub, actions, spec.kind == "connect")
     if spec.kind == "event":
         parameters = data.get("parameters")
         if parameters is None:
-            args: tuple[Any, ...] = ()
+            args: Sequence[Any] = ()
         elif isinstance(parameters, list):
-            args = tuple(parameters)
+            args = parameters  # the handler gets them as positional arguments, so nobody can change this list
         else:
             raise _BadInput(f"trigger data 'parameters' must be a JSON array or null, got {type(parameters).__name__}")
         if not spec.min_args <= len(args) <= spec.max_args:
@@ -169,10 +181,11 @@ def _success(spec: HandlerSpec, result: Any, actions: ActionList, out: OutputLik
         _write(out, actions)
         return _CONNECT_OK
     if spec.kind == "event":
-        if result is None or result == ():
+        is_tuple = isinstance(result, tuple)
+        if result is None or (is_tuple and not result):
             reply = _EMPTY
         else:
-            ack = list(result) if isinstance(result, tuple) else [result]
+            ack = list(result) if is_tuple else [result]
             try:
                 reply = json.dumps({"ack": ack})
             except (TypeError, ValueError) as exc:
@@ -249,7 +262,7 @@ def run_sync(spec: HandlerSpec, raw: Any, out: OutputLike) -> str:
             if spec.greetings is not None and spec.kind in ("connect", "connected"):
                 _greeting.before(spec.greetings, spec.kind, socket, actions, spec.tracking is not None)
             result = spec.handler(socket, *args)
-            if inspect.isawaitable(result):
+            if type(result) not in _PLAIN_RESULTS and inspect.isawaitable(result):
                 close = getattr(result, "close", None)
                 if close is not None:
                     close()

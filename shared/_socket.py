@@ -38,10 +38,11 @@ class Socket:
         socket_id: str,
         namespace: str,
         hub: str,
-        *,
         actions: ActionList | None = None,
         connecting: bool = False,
     ) -> None:
+        # (actions and connecting may be passed by position: the dispatch does, once per invocation, as a call with
+        # keywords costs about a third more than one without)
         self.id = socket_id
         self.namespace = namespace
         self.hub = hub
@@ -118,7 +119,8 @@ class Socket:
 
     def to(self, rooms: str | Iterable[str]) -> BroadcastOperator:
         """Emit to rooms except this socket (``sendToRooms`` with ``exceptRooms=[socket.id]``)."""
-        return BroadcastOperator(self._actions, self.namespace, tuple(room_list(rooms)), (), self.id)
+        targets = (rooms,) if type(rooms) is str and rooms else tuple(room_list(rooms))  # one room: no list built
+        return BroadcastOperator(self._actions, self.namespace, targets, (), self.id)
 
     in_ = to
 

@@ -92,6 +92,16 @@ def bare(socket: Socket) -> str:
     return "bare"
 
 
+async def _later() -> str:
+    return "never awaited"
+
+
+@sio.on("forgot async")
+def forgot_async(socket: Socket) -> Any:
+    socket.emit("lost")
+    return _later()  # a sync handler that should have been `async def`
+
+
 @sio.event(namespace="/two")
 def called(socket: Socket) -> str:
     return "called"
@@ -239,6 +249,9 @@ def test_raising_connect_is_500_and_logs_no_secrets(caplog: pytest.LogCaptureFix
         (json.dumps({"socketId": "s", "namespace": 5}), "'namespace' must be a string"),
         (json.dumps({"socketId": "s", "namespace": "/", "parameters": "x"}), "'parameters' must be a JSON array"),
         (None, "must be a JSON string"),
+        (event("two", 1) + " []", "trigger data is not JSON (Extra data"),
+        (" " + event("two", 1) + " x", "trigger data is not JSON (Extra data"),
+        (" ", "trigger data is not JSON (Expecting value"),
     ],
 )
 def test_bad_trigger_data_for_events(raw: Any, message: str, caplog: pytest.LogCaptureFixture) -> None:
@@ -247,6 +260,21 @@ def test_bad_trigger_data_for_events(raw: Any, message: str, caplog: pytest.LogC
     error = json.loads(result)["ack"][0]["error"]
     assert message in error and message in caplog.text
     assert out.values == []
+
+
+def test_trigger_data_with_whitespace_or_as_bytes_is_read() -> None:
+    raw = event("echo", "x")
+    for variant in (" \n" + raw, raw + "\n", raw.encode(), bytearray(raw.encode())):
+        assert call("/", "echo", variant)[0] == '{"ack": ["x"]}', variant
+
+
+def test_sync_handler_returning_an_awaitable_is_an_error_ack(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.ERROR, logger="sioless"):
+        result, out = call("/", "forgot async", event("forgot async"))
+    assert json.loads(result) == {"ack": [{"error": "internal error in event 'forgot async'"}]}
+    assert "returned an awaitable from a sync function; declare it async def" in caplog.text
+    assert out.values == []
+    assert "never awaited" not in caplog.text  # the coroutine was closed, not left to warn
 
 
 def test_bad_trigger_data_for_connect_is_400(caplog: pytest.LogCaptureFixture) -> None:
