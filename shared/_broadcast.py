@@ -56,21 +56,21 @@ class BroadcastOperator:
     def emit(self, event: str, *args: Any, callback: Callable[..., Any] | None = None) -> None:
         """``sendToRooms`` when rooms were chosen, else ``sendToNamespace``; ``exceptRooms`` when any."""
         check_event(event, args, callback)
-        action: SendToRooms | SendToNamespace
+        action: SendToRooms | SendToNamespace  # ([*x] rather than list(x): a cheaper copy, on every emit)
         if self._rooms:
             action = {
                 "actionName": "sendToRooms",
                 "namespace": self._namespace,
-                "rooms": list(self._rooms),
+                "rooms": [*self._rooms],
                 "eventName": event,
-                "parameters": list(args),
+                "parameters": [*args],
             }
         else:
             action = {
                 "actionName": "sendToNamespace",
                 "namespace": self._namespace,
                 "eventName": event,
-                "parameters": list(args),
+                "parameters": [*args],
             }
         if self._except:
             action["exceptRooms"] = self._except_rooms()

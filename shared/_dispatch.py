@@ -116,7 +116,8 @@ _DECODER = json.JSONDecoder()
 
 
 def _prepare(spec: HandlerSpec, raw: Any, actions: ActionList) -> tuple[Socket, Sequence[Any]]:
-    """Parse the trigger JSON into the socket and the handler's arguments (after the socket)."""
+    """Parse the trigger JSON into the socket and the handler's arguments, the socket first (``handler(*arguments)``
+    is a cheaper call than ``handler(socket, *rest)``, which builds another tuple)."""
     if not isinstance(raw, str):
         if not isinstance(raw, (bytes, bytearray)):
             raise _BadInput(f"trigger data must be a JSON string, got {type(raw).__name__}")
@@ -145,25 +146,24 @@ def _prepare(spec: HandlerSpec, raw: Any, actions: ActionList) -> tuple[Socket, 
     if spec.kind == "event":
         parameters = data.get("parameters")
         if parameters is None:
-            args: Sequence[Any] = ()
-        elif isinstance(parameters, list):
-            args = parameters  # the handler gets them as positional arguments, so nobody can change this list
-        else:
+            parameters = []
+        elif not isinstance(parameters, list):
             raise _BadInput(f"trigger data 'parameters' must be a JSON array or null, got {type(parameters).__name__}")
-        if not spec.min_args <= len(args) <= spec.max_args:
-            raise _BadInput(f"{spec.label} expects {_describe(spec)} after the socket, got {len(args)}")
-        return socket, args
+        if not spec.min_args <= len(parameters) <= spec.max_args:
+            raise _BadInput(f"{spec.label} expects {_describe(spec)} after the socket, got {len(parameters)}")
+        parameters.insert(0, socket)  # this invocation's own list, parsed above
+        return socket, parameters
     if spec.kind == "connect":
         if spec.max_args < 1:
-            return socket, ()
+            return socket, (socket,)
         try:
-            return socket, (ConnectRequest.from_trigger(data),)
+            return socket, (socket, ConnectRequest.from_trigger(data))
         except TriggerDataError as exc:
             raise _BadInput(f"connect trigger data: {exc}") from None
     if spec.kind == "disconnected" and spec.max_args >= 1:
         reason = data.get("reason")
-        return socket, ("" if reason is None else str(reason),)
-    return socket, ()
+        return socket, (socket, "" if reason is None else str(reason))
+    return socket, (socket,)
 
 
 def _write(out: OutputLike, actions: ActionList) -> None:
@@ -190,7 +190,9 @@ def _success(spec: HandlerSpec, result: Any, actions: ActionList, out: OutputLik
                 reply = json.dumps({"ack": ack})
             except (TypeError, ValueError) as exc:
                 return _failure(spec, json_error(ack, f"the ack value of {spec.label}", exc), out)
-        _write(out, actions)
+        value = actions.encode()  # (_write, inline: once per event)
+        if value is not None:
+            out.set(value)
         return reply
     _write(out, actions)
     return _EMPTY
@@ -256,12 +258,12 @@ def run_sync(spec: HandlerSpec, raw: Any, out: OutputLike) -> str:
     actions = ActionList()
     try:
         try:
-            socket, args = _prepare(spec, raw, actions)
+            socket, arguments = _prepare(spec, raw, actions)
             if spec.tracking is not None:
                 spec.tracking.before(spec.kind, socket, raw)
             if spec.greetings is not None and spec.kind in ("connect", "connected"):
                 _greeting.before(spec.greetings, spec.kind, socket, actions, spec.tracking is not None)
-            result = spec.handler(socket, *args)
+            result = spec.handler(*arguments)
             if type(result) not in _PLAIN_RESULTS and inspect.isawaitable(result):
                 close = getattr(result, "close", None)
                 if close is not None:
@@ -286,7 +288,7 @@ async def run_async(spec: HandlerSpec, raw: Any, out: OutputLike) -> str:
     actions = ActionList()
     try:
         try:
-            socket, args = _prepare(spec, raw, actions)
+            socket, arguments = _prepare(spec, raw, actions)
             if spec.tracking is not None:  # storage calls: in a thread, never on the worker's loop
                 await asyncio.to_thread(spec.tracking.before, spec.kind, socket, raw)
             tracked = spec.tracking is not None
@@ -294,7 +296,7 @@ async def run_async(spec: HandlerSpec, raw: Any, out: OutputLike) -> str:
                 _greeting.before(spec.greetings, spec.kind, socket, actions)  # no I/O
             elif spec.greetings is not None and spec.kind == "connected":
                 await asyncio.to_thread(_greeting.before, spec.greetings, spec.kind, socket, actions, tracked)
-            result = await spec.handler(socket, *args)
+            result = await spec.handler(*arguments)
             if spec.kind == "connect" and actions:
                 await asyncio.to_thread(_greeting.after_connect, socket, actions, result is not False, tracked)
             if spec.tracking is not None:

@@ -105,7 +105,7 @@ class Socket:
                 "namespace": self.namespace,
                 "socketId": self.id,
                 "eventName": event,
-                "parameters": list(args),
+                "parameters": [*args],
             }
         )
 
