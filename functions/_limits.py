@@ -67,7 +67,48 @@ class Budget:
         return int(setting_number(STRIKES_SETTING, DEFAULT_STRIKES, minimum=1))
 
 
-def _key(text: str) -> str:
+def take_token(pk: str, rk: str, per_second: float, burst: float) -> tuple[bool, int, float] | None:
+    """One token from the bucket in row ``pk``/``rk`` of :data:`TABLE`: ``(allowed, refusals in a row, tokens
+    left)``, or None when other instances kept changing the row (a conflict reads again, at most 4 times)."""
+    from azure.core import MatchConditions
+    from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+    from azure.data.tables import UpdateMode
+
+    table = table_client(TABLE)
+    for _ in range(_RETRIES):
+        now = time.time()
+        try:
+            entity: Any = call_storage(lambda: table.get_entity(pk, rk), "read the rate limit")
+        except ResourceNotFoundError:
+            entity = None
+        if entity is None:
+            tokens, strikes = burst, 0
+        else:
+            elapsed = max(now - float(entity["at"]), 0.0)
+            tokens = min(burst, float(entity["tokens"]) + elapsed * per_second)
+            strikes = int(entity.get("strikes") or 0)
+        allowed = tokens >= 1.0
+        tokens, strikes = (tokens - 1.0, 0) if allowed else (tokens, strikes + 1)
+        row = {"PartitionKey": pk, "RowKey": rk, "tokens": tokens, "at": now, "strikes": strikes}
+        try:
+            if entity is None:
+                call_storage(functools.partial(table.create_entity, row), "record the rate limit")
+            else:
+                write = functools.partial(
+                    table.update_entity,
+                    row,
+                    mode=UpdateMode.REPLACE,
+                    etag=entity.metadata["etag"],
+                    match_condition=MatchConditions.IfNotModified,
+                )
+                call_storage(write, "record the rate limit")
+        except (ResourceExistsError, ResourceModifiedError):
+            continue  # another instance took a token from this bucket meanwhile: read again
+        return allowed, strikes, tokens
+    return None
+
+
+def table_key(text: str) -> str:
     # Table keys may not hold / \ # ? or control characters: keep it simple and reversible enough for humans.
     return "".join(c if c.isalnum() or c in "-_.~" else f"%{ord(c):02x}" for c in text)
 
@@ -105,48 +146,15 @@ class EventLimits:
 
     def _take(self, namespace: str, socket_id: str, budget: Budget) -> tuple[bool, int]:
         """One token from the socket's bucket: ``(allowed, refusals in a row)``."""
-        from azure.core import MatchConditions
-        from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-        from azure.data.tables import UpdateMode
-
-        table = table_client(TABLE)
-        pk, rk = _key(f"{self.hub}|{namespace}"), _key(socket_id)
-        for _ in range(_RETRIES):
-            now = time.time()
-            try:
-                entity: Any = call_storage(lambda: table.get_entity(pk, rk), "read the rate limit")
-            except ResourceNotFoundError:
-                entity = None
-            if entity is None:
-                tokens, strikes = budget.burst, 0
-            else:
-                elapsed = max(now - float(entity["at"]), 0.0)
-                tokens = min(budget.burst, float(entity["tokens"]) + elapsed * budget.per_second)
-                strikes = int(entity.get("strikes") or 0)
-            allowed = tokens >= 1.0
-            tokens, strikes = (tokens - 1.0, 0) if allowed else (tokens, strikes + 1)
-            row = {"PartitionKey": pk, "RowKey": rk, "tokens": tokens, "at": now, "strikes": strikes}
-            try:
-                if entity is None:
-                    call_storage(functools.partial(table.create_entity, row), "record the rate limit")
-                else:
-                    write = functools.partial(
-                        table.update_entity,
-                        row,
-                        mode=UpdateMode.REPLACE,
-                        etag=entity.metadata["etag"],
-                        match_condition=MatchConditions.IfNotModified,
-                    )
-                    call_storage(write, "record the rate limit")
-            except (ResourceExistsError, ResourceModifiedError):
-                continue  # another instance handled an event of this socket meanwhile: read again
-            return allowed, strikes
-        raise AckError("rate limit: too many concurrent events from this socket; try again shortly")
+        taken = take_token(table_key(f"{self.hub}|{namespace}"), table_key(socket_id), budget.per_second, budget.burst)
+        if taken is None:
+            raise AckError("rate limit: too many concurrent events from this socket; try again shortly")
+        return taken[0], taken[1]
 
     def forget(self, namespace: str, socket_id: str) -> None:
         """Drop the socket's bucket (at disconnect, or when presence forgets it). Missing is fine."""
         table = table_client(TABLE)
-        pk, rk = _key(f"{self.hub}|{namespace}"), _key(socket_id)
+        pk, rk = table_key(f"{self.hub}|{namespace}"), table_key(socket_id)
         call_storage(lambda: table.delete_entity(pk, rk), "forget the rate limit")
 
     # -- the decorator ------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from shared import AckError, ConnectRefused, ConnectRequest, Socket, SocketIOBlu
 from shared.storage import StorageConfigError
 
 from . import _chat_history as _history
-from . import _identity
+from . import _identity, _negotiate_limits
 from ._identity import NEGOTIATE_USER_ID
 from ._limits import Budget, EventLimits, setting_number
 
@@ -39,8 +39,9 @@ bp = SocketIOBlueprint(hub=HUB)
 @bp.generic_input_binding(arg_name="negotiation", type="socketionegotiation", hub=HUB, userId=NEGOTIATE_USER_ID)
 def negotiate(req: func.HttpRequest, negotiation: str) -> func.HttpResponse:
     """``{endpoint, path, token, userId, name}`` for ``io(endpoint, {path, query: {access_token: token}})``:
-    the signed-in principal, else a guest (functions/_identity.py)."""
-    return _identity.negotiate(req, negotiation, HUB)
+    the signed-in principal, else a guest (functions/_identity.py); 429 for a client that negotiates too often
+    (functions/_negotiate_limits.py)."""
+    return _negotiate_limits.refusal(req, HUB) or _identity.negotiate(req, negotiation, HUB)
 
 
 @bp.function_name("chat_account")
@@ -91,13 +92,14 @@ def disconnected(socket: Socket) -> None:
 @bp.timer_trigger(arg_name="timer", schedule=HISTORY_SWEEP_SCHEDULE, run_on_startup=False, use_monitor=False)
 def sweep_history(timer: func.TimerRequest) -> None:
     """Bound the catch-up history: delete messages older than ``SIOLESS_CHAT_HISTORY_MAX_AGE_SECONDS``
-    (docs/limits.md). Nothing to do while the history is off."""
-    if not _history.enabled():
-        return
-    max_age = _history.max_age()
-    removed = _history.prune(max_age)
-    if removed:
-        logger.info("chat history: deleted %d message(s) older than %s s", removed, max_age)
+    (nothing to do while the history is off); and the negotiate buckets of clients idle long enough for theirs
+    to be full again (docs/limits.md)."""
+    if _history.enabled():
+        max_age = _history.max_age()
+        removed = _history.prune(max_age)
+        if removed:
+            logger.info("chat history: deleted %d message(s) older than %s s", removed, max_age)
+    _negotiate_limits.prune_idle(HUB)
 
 
 @bp.on("join")

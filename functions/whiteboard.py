@@ -32,7 +32,7 @@ import azure.functions as func
 from shared import AckError, Socket, SocketIOBlueprint, StorageError, presence
 from shared.storage import call_storage, container_client, table_client
 
-from . import _identity
+from . import _identity, _negotiate_limits
 from . import _whiteboard_model as model
 from ._identity import NEGOTIATE_USER_ID
 from ._limits import Budget, EventLimits, setting_number
@@ -92,6 +92,7 @@ def sweep_presence(timer: func.TimerRequest, out: func.Out[str]) -> None:
     removed = presence.prune(HUB, "/", exists, min_age=min_age, concurrency=concurrency)
     for socket_id in removed:
         limits.forget("/", socket_id)
+    _negotiate_limits.prune_idle(HUB)  # one query: the partition holds only clients active in the last burst
     if removed:
         logger.info("presence sweep: forgot %d socket(s) the service no longer has", len(removed))
         count, taken_at = presence.snapshot(HUB, "/")
@@ -368,8 +369,9 @@ def background(req: func.HttpRequest) -> func.HttpResponse:
 @bp.generic_input_binding(arg_name="negotiation", type="socketionegotiation", hub=HUB, userId=NEGOTIATE_USER_ID)
 def negotiate(req: func.HttpRequest, negotiation: str) -> func.HttpResponse:
     """``{endpoint, path, token, userId, name}`` for ``io(endpoint, {path, query: {access_token: token}})``:
-    the signed-in principal, else a guest (functions/_identity.py)."""
-    return _identity.negotiate(req, negotiation, HUB)
+    the signed-in principal, else a guest (functions/_identity.py); 429 for a client that negotiates too often
+    (functions/_negotiate_limits.py)."""
+    return _negotiate_limits.refusal(req, HUB) or _identity.negotiate(req, negotiation, HUB)
 
 
 @bp.function_name("whiteboard_page")

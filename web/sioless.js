@@ -37,7 +37,11 @@
     const doFetch = fetchImpl || globalThis.fetch;
     if (typeof doFetch !== "function") throw new Error("sioless: no fetch() available; pass options.fetch");
     const response = await doFetch(String(url), { headers: { accept: "application/json" }, credentials: "same-origin" });
-    if (!response.ok) throw new Error(`sioless: negotiate ${url} answered HTTP ${response.status}`);
+    if (!response.ok) {
+      // The samples answer {"error": "..."} (e.g. 429: negotiating too often): pass the reason on.
+      const reason = await response.json().then((body) => (body && typeof body.error === "string" ? `: ${body.error}` : ""), () => "");
+      throw new Error(`sioless: negotiate ${url} answered HTTP ${response.status}${reason}`);
+    }
     const result = await response.json();
     for (const key of ["endpoint", "path", "token"]) {
       if (typeof result[key] !== "string" || !result[key]) {
