@@ -219,9 +219,17 @@ class Clients:
 
     @classmethod
     async def start(
-        cls, server: Server, *, negotiate: bool = False, join: str | None = None, sids: bool = False, parallel: int = 50
+        cls,
+        server: Server,
+        *,
+        negotiate: bool = False,
+        join: str | None = None,
+        sids: bool = False,
+        parallel: int = 50,
+        event: str = "news",
     ) -> Clients:
         config = {
+            "event": event,
             "url": server.endpoint,
             "path": HUB_PATH,
             "token": server.token,
@@ -266,6 +274,25 @@ class Clients:
 
     async def received(self, timeout_s: float = 60) -> dict[str, Any]:
         return await self._ask({"op": "await", "timeoutMs": int(timeout_s * 1000)}, timeout=timeout_s + 30)
+
+    async def acks(self, count: int, room: str) -> list[float]:
+        """The first client's round trips (ms) of ``count`` acked ``message`` events to ``room``, one at a time."""
+        answer = await self._ask({"op": "acks", "count": count, "room": room})
+        if answer["op"] == "error":
+            raise RuntimeError(f"acked messages failed: {answer['message']}")
+        return [float(ms) for ms in answer["ms"]]
+
+    async def flood(self, count: int, window: int, room: str) -> float:
+        """Acked ``message`` events per second: ``count`` in all, ``window`` in flight, round-robin over clients."""
+        answer = await self._ask({"op": "flood", "count": count, "window": window, "room": room})
+        if answer["op"] == "error":
+            raise RuntimeError(f"acked messages failed: {answer['message']}")
+        return float(answer["perSecond"])
+
+    async def tally(self, expect: int, timeout_s: float = 30) -> int:
+        """How many ``event`` arrivals in all since start, once ``expect`` arrived or at the timeout."""
+        answer = await self._ask({"op": "tally", "expect": expect, "timeoutMs": int(timeout_s * 1000)}, timeout_s + 30)
+        return int(answer["count"])
 
     async def cpu_seconds(self) -> float:
         return float((await self._ask({"op": "cpu"}))["micros"]) / 1e6

@@ -20,6 +20,12 @@ async def join(sid: str, room: str) -> dict[str, Any]:
     return {"ok": True}
 
 
+@sio.on("message")
+async def message(sid: str, room: str, text: str) -> dict[str, Any]:
+    await sio.emit("message", {"text": text}, room=room)
+    return {"ok": True}
+
+
 async def routes(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "lifespan":
         while (await receive())["type"] != "lifespan.shutdown":

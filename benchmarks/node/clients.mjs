@@ -13,6 +13,15 @@
 //   {"op":"await","timeoutMs":T}  answers once every client received `event` since "arm" (or at the timeout),
 //                                 with the wall-clock time (ms since the epoch) the last one got it
 //   {"op":"cpu"}                  this process's CPU time so far (µs, user + system)
+//   {"op":"acks","count":N,"room":R}
+//                                 the first client emits N acked "message"(R, text) one after another; answers
+//                                 with each round trip (ms)
+//   {"op":"flood","count":N,"window":W,"room":R}
+//                                 N acked "message"(R, text) in all, W in flight at any time, sent round-robin by
+//                                 the clients; answers with the seconds taken and the rate
+//   {"op":"tally","expect":N,"timeoutMs":T}
+//                                 answers once `event` arrived N times in all since start (or at the timeout),
+//                                 with the count
 //   {"op":"close"}                disconnect every client, answer, exit
 import { createInterface } from "node:readline";
 import { io } from "socket.io-client";
@@ -25,8 +34,12 @@ const sockets = [];
 let received = 0;
 let lastWallMs = 0;
 let waiter = null; // resolves when received === sockets.length
+let tally = 0; // every `event` ever received, by all clients
+let tallyWaiter = null;
 
 function onEvent() {
+  tally++;
+  if (tallyWaiter) tallyWaiter();
   received++;
   if (received === sockets.length) {
     lastWallMs = wallMs();
@@ -112,6 +125,53 @@ async function awaitAll(timeoutMs) {
   return { op: "received", count: received, of: sockets.length, lastWallMs: received === sockets.length ? lastWallMs : null };
 }
 
+async function emitAcked(socket, room) {
+  const ack = await socket.timeout(cfg.connectTimeoutMs).emitWithAck("message", room, "hello everyone");
+  if (!ack || ack.ok !== true) throw new Error(`message refused: ${JSON.stringify(ack)}`);
+}
+
+async function acks(count, room) {
+  const socket = sockets[0];
+  const ms = [];
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    await emitAcked(socket, room);
+    ms.push(performance.now() - started);
+  }
+  return { op: "acks", ms };
+}
+
+async function flood(count, window, room) {
+  const started = performance.now();
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const socket = sockets[next % sockets.length];
+      next++;
+      await emitAcked(socket, room);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(window, count) }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  return { op: "flooded", count, seconds, perSecond: count / seconds };
+}
+
+async function awaitTally(expect, timeoutMs) {
+  if (tally < expect) {
+    await new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      tallyWaiter = () => {
+        if (tally >= expect) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+    });
+    tallyWaiter = null;
+  }
+  return { op: "tally", count: tally };
+}
+
 const commands = createInterface({ input: process.stdin });
 for await (const line of commands) {
   if (!line.trim()) continue;
@@ -125,7 +185,15 @@ for await (const line of commands) {
   else if (command.op === "cpu") {
     const usage = process.cpuUsage();
     reply({ op: "cpu", micros: usage.user + usage.system });
-  } else if (command.op === "close") {
+  } else if (command.op === "acks" || command.op === "flood") {
+    try {
+      if (command.op === "acks") reply(await acks(command.count, command.room));
+      else reply(await flood(command.count, command.window, command.room));
+    } catch (err) {
+      reply({ op: "error", message: String(err.message || err) });
+    }
+  }  else if (command.op === "tally") reply(await awaitTally(command.expect, command.timeoutMs ?? 60000));
+  else if (command.op === "close") {
     for (const socket of sockets) socket.disconnect();
     reply({ op: "closed" });
     break;

@@ -3,6 +3,7 @@
 //   GET  /negotiate -> {endpoint, path, token: ""}      (what the clients dial)
 //   POST /emit      -> io.emit("news", ...) then 202     (the fan-out trigger)
 //   "join"(room)    -> socket.join(room), ack {ok: true}
+//   "message"(room, text) -> io.to(room).emit("message", {text}), ack {ok: true}
 // Prints "READY <port>" once listening.
 import { createServer } from "node:http";
 import { Server } from "socket.io";
@@ -26,6 +27,10 @@ const io = new Server(http, { path: PATH, serveClient: false, perMessageDeflate:
 io.on("connection", (socket) => {
   socket.on("join", (room, ack) => {
     socket.join(room);
+    if (typeof ack === "function") ack({ ok: true });
+  });
+  socket.on("message", (room, text, ack) => {
+    io.to(room).emit("message", { text });
     if (typeof ack === "function") ack({ ok: true });
   });
 });
