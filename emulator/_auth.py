@@ -37,7 +37,34 @@ def audience_bases(endpoint: str, request_host: str | None = None) -> set[str]:
     return bases
 
 
+_LEEWAY = 5  # seconds of clock skew allowed on exp and nbf
+_VERIFIED_MAX = 4096
+# Tokens whose signature (and exp, nbf) already passed, with the keys that checked them: the SDK signs one token per
+# request URL and second, and a client reconnects with the token it has, so the same string comes back often.
+# A hit skips the base64, JSON and HMAC work; exp is checked again on every hit.
+_verified: dict[tuple[tuple[str, ...], str], tuple[dict[str, Any], float]] = {}
+
+
 def _decode(token: str, keys: Sequence[str]) -> dict[str, Any]:
+    """Claims of a valid token: :func:`_verify`, remembered until the token expires (the last 4,096 tokens)."""
+    cache_key = (tuple(keys), token)
+    hit = _verified.get(cache_key)
+    if hit is not None:
+        claims, expires = hit
+        if time.time() <= expires + _LEEWAY:
+            return claims
+        del _verified[cache_key]
+        raise TokenError("the access token has expired (exp)")
+    claims = _verify(token, keys)
+    exp = claims.get("exp")
+    if isinstance(exp, (int, float)) and not isinstance(exp, bool):
+        if len(_verified) >= _VERIFIED_MAX:
+            del _verified[next(iter(_verified))]
+        _verified[cache_key] = (claims, float(exp))
+    return claims
+
+
+def _verify(token: str, keys: Sequence[str]) -> dict[str, Any]:
     """Verify HS256 with either key (UTF-8 bytes of the key string), ``exp`` (required) and ``nbf``; ``aud`` is
     checked by the caller because the accepted values depend on the route."""
     if not token:
@@ -51,7 +78,7 @@ def _decode(token: str, keys: Sequence[str]) -> dict[str, Any]:
                 key.encode("utf-8"),
                 algorithms=["HS256"],
                 options={"verify_aud": False, "require": ["exp"]},
-                leeway=5,
+                leeway=_LEEWAY,
             )
         except jwt.MissingRequiredClaimError:
             raise TokenError("the access token has no expiry (exp)") from None

@@ -4,9 +4,10 @@ timeouts."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import os
 import time
-import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,9 +37,10 @@ class UpstreamResult:
 
 @dataclass
 class CallRecord:
-    """One upstream call as the inspector shows it (no keys: the URL loses its query, e.g. ``?code=``)."""
+    """One upstream call as the inspector shows it (no keys: the URL loses its query, e.g. ``?code=``).
+    ``at`` is the wall-clock time (seconds since the epoch), formatted only when the inspector asks."""
 
-    time: str
+    at: float
     hub: str
     event: str
     kind: str
@@ -50,7 +52,9 @@ class CallRecord:
     error: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        fields = dict(self.__dict__)
+        at = fields.pop("at")
+        return {"time": datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds"), **fields}
 
 
 @dataclass
@@ -62,14 +66,32 @@ class _Validation:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
+# ce-id: unique per event (CloudEvents: source + id); a random process prefix and a counter, 32 hex digits as the
+# uuid4 it replaces, without a uuid object and 16 random bytes per webhook.
+_ID_PREFIX = os.urandom(8).hex()
+_ids = itertools.count(1)
+
+
+def _event_id() -> str:
+    return f"{_ID_PREFIX}{next(_ids):016x}"
+
+
+_second: tuple[int, str] = (0, "")
+
+
+def _event_time() -> str:
+    """``ce-time``: UTC, ISO 8601 with microseconds and ``Z`` (the formatted second is reused within it)."""
+    global _second
+    now = time.time()
+    second = int(now)
+    if second != _second[0]:
+        _second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+    return f"{_second[1]}.{int((now - second) * 1_000_000):06d}Z"
+
+
 def _redact(url: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-
-
-def _header(value: str) -> bytes:
-    # Event names and user ids may be non-ASCII; send UTF-8 bytes rather than failing the call.
-    return value.encode("utf-8")
 
 
 class Upstream:
@@ -96,6 +118,9 @@ class Upstream:
         self.history: deque[CallRecord] = deque(maxlen=history_size)
         self._validations: dict[str, _Validation] = {}
         self._session: aiohttp.ClientSession | None = None
+        self._timeouts = {t: aiohttp.ClientTimeout(total=t) for t in (timeout, validation_timeout)}
+        # ce-signature depends only on the connection id: one HMAC per key per connection, not per webhook.
+        self._signatures: dict[str, str] = {}
 
     def _client(self) -> aiohttp.ClientSession:
         # Built on first use: an aiohttp session belongs to the running loop. At most 200 webhooks in flight
@@ -119,7 +144,7 @@ class Upstream:
             data=body,
             headers=headers,
             allow_redirects=False,
-            timeout=aiohttp.ClientTimeout(total=timeout),
+            timeout=self._timeouts.get(timeout) or aiohttp.ClientTimeout(total=timeout),
         ) as response:
             text = (await response.read()).decode("utf-8", errors="replace")
             return response.status, text, response.headers.get("WebHook-Allowed-Origin", "")
@@ -162,6 +187,15 @@ class Upstream:
                 state.backoff = min(state.backoff * 2, 60.0)
             return error
 
+    def signature(self, connection_id: str) -> str:
+        """The ``ce-signature`` value of a connection (remembered for the last 16,384 connection ids)."""
+        value = self._signatures.get(connection_id)
+        if value is None:
+            if len(self._signatures) >= 16_384:
+                del self._signatures[next(iter(self._signatures))]
+            value = self._signatures[connection_id] = signature_header(self._keys, connection_id)
+        return value
+
     def _headers(
         self,
         *,
@@ -173,16 +207,18 @@ class Upstream:
         socket_id: str,
         user_id: str | None,
         content_type: str,
-    ) -> dict[bytes, bytes]:
+    ) -> dict[str, str]:
+        """The CloudEvents headers of one webhook (str values; aiohttp sends them as UTF-8, so non-ASCII event
+        names and user ids pass rather than failing the call)."""
         headers = {
             envelope.ORIGIN: self.origin,
             "Content-Type": content_type,
             envelope.CE_SPECVERSION: "1.0",
             envelope.CE_TYPE: event_type,
             envelope.CE_SOURCE: f"/hubs/{hub}/client/{connection_id}",
-            envelope.CE_ID: uuid.uuid4().hex,
-            envelope.CE_TIME: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            envelope.CE_SIGNATURE: signature_header(self._keys, connection_id),
+            envelope.CE_ID: _event_id(),
+            envelope.CE_TIME: _event_time(),
+            envelope.CE_SIGNATURE: self.signature(connection_id),
             envelope.CE_CONNECTION_ID: connection_id,
             envelope.CE_HUB: hub,
             envelope.CE_EVENT_NAME: event_name,
@@ -192,7 +228,7 @@ class Upstream:
         }
         if user_id:
             headers[envelope.CE_USER_ID] = user_id
-        return {k.encode("ascii"): _header(v) for k, v in headers.items()}
+        return headers
 
     async def call(
         self,
@@ -226,8 +262,7 @@ class Upstream:
                 content_type=content_type,
             )
             try:
-                text_headers = {k.decode("ascii"): v.decode("utf-8") for k, v in headers.items()}
-                status, text, _ = await self._request("POST", url, text_headers, self.timeout, body)
+                status, text, _ = await self._request("POST", url, headers, self.timeout, body)
                 if not 200 <= status < 300:
                     error = f"the {event_name!r} event handler returned {status}"
             except TimeoutError:
@@ -239,7 +274,7 @@ class Upstream:
         latency = (time.monotonic() - started) * 1000
         self.history.append(
             CallRecord(
-                time=datetime.now(UTC).isoformat(timespec="milliseconds"),
+                at=time.time(),
                 hub=hub,
                 event=event_name,
                 kind=kind,

@@ -103,3 +103,18 @@ def test_dotnet_claim_naming_switch():
         "http://schemas.microsoft.com/ws/2008/06/identity/claims/role": ["a", "b"],
         "custom": ["1"],
     }
+
+
+def test_a_verified_token_is_remembered_only_until_it_expires(monkeypatch):
+    bases = audience_bases(ENDPOINT)
+    token = make_client_token(KEY, ENDPOINT, "chat", user_id="ann", minutes=1)
+    assert validate_client_token(token, [KEY], "chat", bases)["sub"] == "ann"
+    assert validate_client_token(token, [KEY], "chat", bases)["sub"] == "ann"  # from the cache
+    with pytest.raises(TokenError, match="audience"):  # aud is checked on every use, cached or not
+        validate_client_token(token, [KEY], "other", bases)
+    with pytest.raises(TokenError, match="neither access key"):  # the cache is per key set
+        validate_client_token(token, [OTHER], "chat", bases)
+    later = time.time() + 120
+    monkeypatch.setattr("emulator._auth.time.time", lambda: later)
+    with pytest.raises(TokenError, match="expired"):
+        validate_client_token(token, [KEY], "chat", bases)
