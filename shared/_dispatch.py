@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from . import _greeting
-from ._actions import ActionList, OutputLike, json_error
+from ._actions import ActionList, OutputLike, json_error, to_json
 from ._errors import AckError, ConnectRefused, SiolessError
 from ._greeting import Greetings
 from ._request import ConnectRequest, TriggerDataError
@@ -187,7 +187,7 @@ def _success(spec: HandlerSpec, result: Any, actions: ActionList, out: OutputLik
         else:
             ack = list(result) if is_tuple else [result]
             try:
-                reply = json.dumps({"ack": ack})
+                reply = to_json({"ack": ack})
             except (TypeError, ValueError) as exc:
                 return _failure(spec, json_error(ack, f"the ack value of {spec.label}", exc), out)
         value = actions.encode()  # (_write, inline: once per event)
