@@ -75,6 +75,9 @@ def _server(app: EmulatorApp, log_level: str) -> uvicorn.Server:
         # pings on top of it cost a timer and a frame per connection every 20 s (docs/performance.md).
         ws_ping_interval=None,
         ws_ping_timeout=None,
+        # Nothing here reads the client address or scheme that X-Forwarded-* would rewrite; without the middleware
+        # every request and websocket skips one ASGI layer.
+        proxy_headers=False,
     )
     return _Server(config, app)
 
