@@ -127,7 +127,10 @@ class Upstream:
         # (the rest wait for a pooled connection, within their timeout); idle connections are kept for reuse.
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=200, limit_per_host=0, keepalive_timeout=30)
-            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
+            # No cookie jar: the service sends no cookies with webhooks, so a handler's Set-Cookie must not come back.
+            self._session = aiohttp.ClientSession(
+                connector=connector, auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar()
+            )
         return self._session
 
     async def aclose(self) -> None:
