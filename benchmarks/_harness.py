@@ -12,6 +12,7 @@ The clients are the stock node ``socket.io-client`` (``benchmarks/node/clients.m
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -22,6 +23,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,6 +125,11 @@ class Server:
     def pid(self) -> int:
         return self.process.pid
 
+    @property
+    def pids(self) -> list[int]:
+        """The server's process, then its helpers' (ours with webhooks: the event handler)."""
+        return [self.process.pid, *(process.pid for process in self.extra)]
+
     def stop(self) -> None:
         for process in [*self.extra, self.process]:
             stop(process)
@@ -200,6 +207,34 @@ def start_ours(*, webhooks: bool) -> Server:
     if handler is not None:
         server.extra.append(handler)
     return server
+
+
+async def each_server[T](
+    measure: Callable[[Server], Awaitable[T]], *, webhooks: bool, baselines: bool = True
+) -> dict[str, T]:
+    """Ours (``start_ours(webhooks=...)``), then python-socketio and Node's socket.io unless not ``baselines``, one
+    at a time: each started, measured, stopped by its PIDs. The figures by server name."""
+    starts: list[Callable[[], Server]] = [lambda: start_ours(webhooks=webhooks)]
+    if baselines:
+        starts += [start_psio, start_node_server]
+    results: dict[str, T] = {}
+    for start in starts:
+        server = start()
+        try:
+            results[server.name] = await measure(server)
+        finally:
+            server.stop()
+    return results
+
+
+def run_with_node(
+    script: str, parser: argparse.ArgumentParser, main: Callable[[argparse.Namespace], Coroutine[Any, Any, None]]
+) -> None:
+    """A node benchmark's entry point: exits naming what is missing when node cannot run, else runs ``main``."""
+    problem = node_ready()
+    if problem:
+        sys.exit(f"{script}: {problem}")
+    asyncio.run(main(parser.parse_args()))
 
 
 def _client_token(connection_string: str) -> str:
@@ -304,6 +339,29 @@ class Clients:
         except (RuntimeError, TimeoutError, BrokenPipeError, ConnectionResetError):
             pass
         stop(self.process)
+
+
+class CpuUse:
+    """CPU time a server's processes and a load generator spend over one measured span."""
+
+    def __init__(self, server: Server, clients: Clients, server_before: list[float], generator_before: float) -> None:
+        self.pids = server.pids
+        self.clients = clients
+        self.server_before = server_before
+        self.generator_before = generator_before
+
+    @classmethod
+    async def begin(cls, server: Server, clients: Clients) -> CpuUse:
+        return cls(server, clients, [cpu_seconds(pid) for pid in server.pids], await clients.cpu_seconds())
+
+    async def end(self, count: int, wall: float) -> tuple[list[float], float]:
+        """CPU ms per operation (``count`` of them) of each of the server's processes, and the generator's CPU
+        seconds as a share of ``wall`` seconds (near 100% says the generator, not the server, was the bound)."""
+        cpu = [
+            (cpu_seconds(pid) - before) / count * 1000
+            for pid, before in zip(self.pids, self.server_before, strict=True)
+        ]
+        return cpu, (await self.clients.cpu_seconds() - self.generator_before) / wall
 
 
 # ---------------------------------------------------------------------------------------------- the summary

@@ -18,7 +18,6 @@ of the handler (from /proc), which say where the time goes.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from pathlib import Path
 
@@ -26,15 +25,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._harness import (  # noqa: E402
     Clients,
+    CpuUse,
     Server,
-    cpu_seconds,
-    node_ready,
+    each_server,
     profile,
     raise_fd_limit,
     record,
-    start_node_server,
-    start_ours,
-    start_psio,
+    run_with_node,
 )
 
 
@@ -45,29 +42,23 @@ async def measure(
     clients = await Clients.start(server, negotiate=True, join="lobby", parallel=parallel)
     try:
         await clients.connect(100)  # warm-up: pools, validation cache, JIT of the node side
-        pids = [server.pid] + [p.pid for p in server.extra]
-        cpu_before = [cpu_seconds(pid) for pid in pids]
-        generator_before = await clients.cpu_seconds()
+        use = await CpuUse.begin(server, clients)
         profiler = profile(server.pid, profile_to) if profile_to else None
         answer = await clients.connect(count)
         if profiler is not None:
             profiler.wait(60)
-        cpu = [(cpu_seconds(pid) - before) / count * 1000 for pid, before in zip(pids, cpu_before, strict=True)]
-        share = (await clients.cpu_seconds() - generator_before) / answer["seconds"]
+        cpu, share = await use.end(count, answer["seconds"])
     finally:
         await clients.close()
     return float(answer["perSecond"]), cpu, share
 
 
-async def main(count: int, parallel: int, profile_to: str | None) -> None:
+async def main(args: argparse.Namespace) -> None:
+    count, parallel = args.clients, args.parallel
     raise_fd_limit(3 * count + 2000)
-    results: dict[str, tuple[float, list[float], float]] = {}
-    for start in (lambda: start_ours(webhooks=True), start_psio, start_node_server):
-        server = start()
-        try:
-            results[server.name] = await measure(server, count, parallel, profile_to if server.name == "ours" else None)
-        finally:
-            server.stop()
+    results = await each_server(
+        lambda server: measure(server, count, parallel, args.profile if server.name == "ours" else None), webhooks=True
+    )
     print(f"connect + acked join, {count} clients, {parallel} in flight (negotiate, websocket, webhooks for ours)")
     for name, (rate, cpu, share) in results.items():
         detail = f"emulator {cpu[0]:.2f} + handler {cpu[1]:.2f} ms CPU/connect" if len(cpu) > 1 else ""
@@ -88,12 +79,8 @@ async def main(count: int, parallel: int, profile_to: str | None) -> None:
 
 
 if __name__ == "__main__":
-    problem = node_ready()
-    if problem:
-        sys.exit(f"connect_rate: {problem}")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--parallel", type=int, default=50)
     parser.add_argument("--profile", metavar="FILE", help="py-spy the emulator while it connects (raw stacks)")
-    args = parser.parse_args()
-    asyncio.run(main(args.clients, args.parallel, args.profile))
+    run_with_node("connect_rate", parser, main)

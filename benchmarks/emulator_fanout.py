@@ -38,14 +38,12 @@ from benchmarks._harness import (  # noqa: E402
     Clients,
     Server,
     cpu_seconds,
-    node_ready,
+    each_server,
     profile,
     raise_fd_limit,
     record,
     rss_kib,
-    start_node_server,
-    start_ours,
-    start_psio,
+    run_with_node,
 )
 
 Trigger = Callable[[], Awaitable[None]]
@@ -175,13 +173,7 @@ async def main(args: argparse.Namespace) -> None:
         f"median of {args.rounds} rounds",
         flush=True,
     )
-    results: dict[str, Figures] = {}
-    for start in (lambda: start_ours(webhooks=False), start_psio, start_node_server):
-        server = start()
-        try:
-            results[server.name] = await measure_server(server, args)
-        finally:
-            server.stop()
+    results = await each_server(lambda server: measure_server(server, args), webhooks=False)
     ours, psio, node = results["ours"], results["python-socketio"], results["node socket.io"]
     print(
         f"  ratios (ours ÷ python-socketio, ours ÷ Node): fan-out {args.small}: "
@@ -246,13 +238,10 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    problem = node_ready()
-    if problem:
-        sys.exit(f"emulator_fanout: {problem}")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", type=int, default=1000)
     parser.add_argument("--large", type=int, default=10000)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--generators", type=int, default=2)
     parser.add_argument("--profile", metavar="FILE", help="py-spy the emulator during the large rounds (raw stacks)")
-    asyncio.run(main(parser.parse_args()))
+    run_with_node("emulator_fanout", parser, main)

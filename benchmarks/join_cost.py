@@ -24,7 +24,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from azure.core.rest import HttpRequest  # noqa: E402
 from azure.messaging.webpubsubservice.aio import WebPubSubServiceClient  # noqa: E402
 
-from benchmarks._harness import Clients, cpu_seconds, node_ready, profile, raise_fd_limit, record, start_ours  # noqa: E402
+from benchmarks._harness import (  # noqa: E402
+    Clients,
+    cpu_seconds,
+    profile,
+    raise_fd_limit,
+    record,
+    run_with_node,
+    start_ours,
+)
 from shared.protocol import action_to_rest_calls  # noqa: E402
 
 
@@ -93,7 +101,8 @@ class Side:
         return statistics.median(self.times) * 1000, self.cpu / self.done * 1000, net / self.done * 1000
 
 
-async def main(small: int, large: int, count: int, profile_to: str | None) -> None:
+async def main(args: argparse.Namespace) -> None:
+    small, large, count, profile_to = args.small, args.large, args.joins, args.profile
     raise_fd_limit(large + small + 2000)
     sides: list[Side] = []
     try:
@@ -145,13 +154,9 @@ async def main(small: int, large: int, count: int, profile_to: str | None) -> No
 
 
 if __name__ == "__main__":
-    problem = node_ready()
-    if problem:
-        sys.exit(f"join_cost: {problem}")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", type=int, default=100)
     parser.add_argument("--large", type=int, default=5000)
     parser.add_argument("--joins", type=int, default=1000)
     parser.add_argument("--profile", metavar="FILE", help="py-spy the emulator during the large run (raw stacks)")
-    args = parser.parse_args()
-    asyncio.run(main(args.small, args.large, args.joins, args.profile))
+    run_with_node("join_cost", parser, main)

@@ -37,15 +37,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks._harness import (  # noqa: E402
     Clients,
+    CpuUse,
     Server,
-    cpu_seconds,
-    node_ready,
+    each_server,
     profile,
     raise_fd_limit,
     record,
-    start_node_server,
-    start_ours,
-    start_psio,
+    run_with_node,
 )
 
 ROOM = "lobby"
@@ -77,20 +75,15 @@ async def measure(server: Server, args: argparse.Namespace) -> Figures:
         await flood(200)
         ms = sorted(await clients.acks(args.rounds, ROOM))
         sent += args.rounds
-        pids = [server.pid] + [p.pid for p in server.extra]
-        cpu_before = [cpu_seconds(pid) for pid in pids]
-        generator_before = await clients.cpu_seconds()
-        target = {"emulator": args.profile, "handler": args.profile_handler}
+        use = await CpuUse.begin(server, clients)
         spies = [
             profile(pid, out, seconds=10)
-            for pid, out in zip(pids, (target["emulator"], target["handler"]), strict=False)
+            for pid, out in zip(server.pids, (args.profile, args.profile_handler), strict=False)
             if out and server.name == "ours"
         ]
         started = asyncio.get_running_loop().time()
         rate = await flood(args.messages)
-        wall = asyncio.get_running_loop().time() - started
-        cpu = [(cpu_seconds(pid) - before) / args.messages * 1000 for pid, before in zip(pids, cpu_before, strict=True)]
-        share = (await clients.cpu_seconds() - generator_before) / wall
+        cpu, share = await use.end(args.messages, asyncio.get_running_loop().time() - started)
         for spy in spies:
             spy.wait(60)
         expected = sent * args.clients
@@ -105,14 +98,7 @@ async def measure(server: Server, args: argparse.Namespace) -> Figures:
 
 async def main(args: argparse.Namespace) -> None:
     raise_fd_limit(3 * args.clients + 2000)
-    results: dict[str, Figures] = {}
-    starts = [lambda: start_ours(webhooks=True)] + ([] if args.ours_only else [start_psio, start_node_server])
-    for start in starts:
-        server = start()
-        try:
-            results[server.name] = await measure(server, args)
-        finally:
-            server.stop()
+    results = await each_server(lambda server: measure(server, args), webhooks=True, baselines=not args.ours_only)
     print(
         f"acked room messages: {args.clients} clients in one room; {args.rounds} sequential acks; "
         f"{args.messages} messages with {args.window} in flight (each broadcast to the room, then acked)"
@@ -156,9 +142,6 @@ async def main(args: argparse.Namespace) -> None:
 
 
 if __name__ == "__main__":
-    problem = node_ready()
-    if problem:
-        sys.exit(f"room_messages: {problem}")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=200)
@@ -167,4 +150,4 @@ if __name__ == "__main__":
     parser.add_argument("--profile", metavar="FILE", help="py-spy the emulator during the throughput run")
     parser.add_argument("--profile-handler", metavar="FILE", help="py-spy the handler during the throughput run")
     parser.add_argument("--ours-only", action="store_true", help="no baselines (for profiling): no ratios")
-    asyncio.run(main(parser.parse_args()))
+    run_with_node("room_messages", parser, main)
