@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import json
 import logging
 import os
@@ -40,49 +39,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._harness import record  # noqa: E402
+from benchmarks._dispatch import APP_DIR, HAND_WRITTEN, TRIGGER, Out, load_functions  # noqa: E402
+from benchmarks._harness import cpu_seconds, record  # noqa: E402
 
-APP_DIR = ROOT / "benchmarks" / "dispatch_app"
-HAND_WRITTEN = "handwritten_chat_message"
 GOAL = 1.2
-
-TRIGGER = json.dumps(
-    {
-        "namespace": "/",
-        "socketId": "Zk9vYmFy",
-        "payload": '4213["chat message","lobby","hello there"]',
-        "eventName": "chat message",
-        "parameters": ["lobby", "hello there"],
-    }
-)
-
-
-class Out:
-    """What the worker passes for a ``func.Out[str]`` parameter, minus its type checks."""
-
-    __slots__ = ("value",)
-
-    def __init__(self) -> None:
-        self.value: Any = None
-
-    def set(self, value: Any) -> None:
-        self.value = value
-
-    def get(self) -> Any:
-        return self.value
-
-
-def load_functions() -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """(sioless, hand-written): the user functions of the benchmark app, as the worker would call them."""
-    spec = importlib.util.spec_from_file_location("dispatch_app", APP_DIR / "function_app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    logging.getLogger().setLevel(logging.ERROR)  # get_functions() warns about auth levels on non-HTTP apps
-    functions = {f.get_function_name(): f.get_user_function() for f in module.app.get_functions()}
-    hand_written = functions.pop(HAND_WRITTEN)
-    (ours,) = functions.values()
-    return ours, hand_written
 
 
 _DECODER = json.JSONDecoder()
@@ -139,12 +99,6 @@ def direct(functions: list[Callable[..., Any]], rounds: int, number: int) -> lis
     return [(statistics.median(t[0] for t in side), statistics.median(t[1] for t in side)) for side in times]
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (all its threads), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def through_worker(rounds: int, number: int) -> dict[str, tuple[float, float]]:
     """{"ours"/"hand-written": (median µs per sequential invocation, worker CPU µs per invocation)}."""
     from devhost import WorkerChannel, typed_data
@@ -171,12 +125,12 @@ async def through_worker(rounds: int, number: int) -> dict[str, tuple[float, flo
         async def batch(function: FunctionInfo) -> tuple[float, float]:
             inputs = {function.trigger.name: typed_data(TRIGGER)}
             assert channel.pid is not None
-            cpu = _cpu_seconds(channel.pid)
+            cpu = cpu_seconds(channel.pid)
             started = time.perf_counter()
             for _ in range(number):
                 await invoker.invoke(function, inputs, "benchmark")
             wall = time.perf_counter() - started
-            return wall / number * 1e6, (_cpu_seconds(channel.pid) - cpu) / number * 1e6
+            return wall / number * 1e6, (cpu_seconds(channel.pid) - cpu) / number * 1e6
 
         await batch(ours), await batch(hand_written)  # warm up
         walls: dict[str, list[float]] = {ours.name: [], hand_written.name: []}

@@ -1,7 +1,7 @@
 """The cost of one socketiotrigger invocation through Microsoft's worker runtime, against a direct call.
 
-The function is a sioless ``SocketIOBlueprint`` handler (the chat message of benchmarks/library_dispatch.py: one
-sendToRooms action on the output binding, an ack). Measured in one run:
+The function is the sioless ``SocketIOBlueprint`` handler of ``benchmarks/dispatch_app`` (the chat message that
+benchmarks/library_dispatch.py also times: one sendToRooms action on the output binding, an ack). Measured in one run:
 
 - direct: the same wrapper called in this process (``get_user_function()(trigger, out)``), the baseline;
 - worker, sequential: ``InvocationRequest`` -> the dev host's worker process (``azure_functions_runtime``) ->
@@ -21,8 +21,6 @@ import logging
 import os
 import statistics
 import sys
-import tempfile
-import textwrap
 import time
 import timeit
 from pathlib import Path
@@ -31,63 +29,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._dispatch import APP_DIR, HAND_WRITTEN, TRIGGER, Out, load_functions  # noqa: E402
 from devhost import WorkerChannel, typed_data  # noqa: E402
 from devhost._functions import FunctionInfo  # noqa: E402
 from devhost._invoke import Invoker  # noqa: E402
 
-APP = """
-import azure.functions as func
-from shared import Socket, SocketIOBlueprint
 
-sio = SocketIOBlueprint(hub="bench")
-
-
-@sio.on("chat message")
-def chat_message(socket: Socket, room: str, text: str) -> dict:
-    socket.to(room).emit("chat message", text)
-    return {"ok": True}
-
-
-app = func.FunctionApp()
-app.register_functions(sio)
-"""
-
-TRIGGER = json.dumps(
-    {
-        "namespace": "/",
-        "socketId": "Zk9vYmFy",
-        "payload": '4213["chat message","lobby","hello there"]',
-        "eventName": "chat message",
-        "parameters": ["lobby", "hello there"],
-    }
-)
-
-
-class Out:
-    __slots__ = ("value",)
-
-    def __init__(self) -> None:
-        self.value: Any = None
-
-    def set(self, value: Any) -> None:
-        self.value = value
-
-    def get(self) -> Any:
-        return self.value
-
-
-def direct_us(app_dir: Path, number: int, repeat: int) -> tuple[float, Any, Any]:
+def direct_us(number: int, repeat: int) -> tuple[float, Any, Any]:
     """Microseconds per direct call of the wrapper, and its return value and output (for the fairness check)."""
-    sys.path.insert(0, str(app_dir))
-    import azure.functions as func
-
-    import function_app  # type: ignore[import-not-found]
-
-    logging.getLogger().setLevel(logging.ERROR)  # get_functions() warns about auth levels on non-HTTP apps
-    app = func.FunctionApp()
-    app.register_functions(function_app.sio)
-    (function,) = app.get_functions()
-    wrapper = function.get_user_function()
+    wrapper, _ = load_functions()
     out = Out()
     result = wrapper(TRIGGER, out)
     timeit.repeat(lambda: wrapper(TRIGGER, Out()), number=500, repeat=1)  # warm up
@@ -95,11 +45,11 @@ def direct_us(app_dir: Path, number: int, repeat: int) -> tuple[float, Any, Any]
     return statistics.median(times) / number * 1e6, result, out.value
 
 
-async def worker_us(app_dir: Path, invocations: int) -> tuple[float, float, Any, Any]:
-    channel = WorkerChannel(app_dir, os.environ, log_level="warning")
+async def worker_us(invocations: int) -> tuple[float, float, Any, Any]:
+    channel = WorkerChannel(APP_DIR, os.environ, log_level="warning")
     metadata = await channel.start()
     try:
-        function = FunctionInfo.from_metadata(metadata[0])
+        (function,) = (FunctionInfo.from_metadata(item) for item in metadata if item.name != HAND_WRITTEN)
         invoker = Invoker(channel, function_timeout=30.0)
         inputs = {function.trigger.name: typed_data(TRIGGER)}
         first = await invoker.invoke(function, inputs, "benchmark")
@@ -127,11 +77,8 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("devhost").setLevel(logging.WARNING)
-    with tempfile.TemporaryDirectory(prefix="sioless-bench-") as tmp:
-        app_dir = Path(tmp)
-        (app_dir / "function_app.py").write_text(textwrap.dedent(APP))
-        sequential, concurrent, worker_return, worker_outputs = asyncio.run(worker_us(app_dir, args.invocations))
-        direct, direct_return, direct_output = direct_us(app_dir, 20000, 7)
+    sequential, concurrent, worker_return, worker_outputs = asyncio.run(worker_us(args.invocations))
+    direct, direct_return, direct_output = direct_us(20000, 7)
     # Same observable result both ways, so the comparison is fair.
     assert worker_return == direct_return, (worker_return, direct_return)
     assert worker_outputs["out"] == json.loads(direct_output) or worker_outputs["out"] == direct_output
