@@ -73,7 +73,7 @@ def _make_wrapper(current: Callable[[], HandlerSpec], replaceable: bool = False)
     return wrapper
 
 
-class SocketIOBlueprint(func.Blueprint):
+class SocketIOBlueprint(func.Blueprint, _timers.Every):
     """A blueprint bound to one hub (and a default namespace); register it with ``app.register_functions(sio)``.
 
     Example::
@@ -298,22 +298,8 @@ class SocketIOBlueprint(func.Blueprint):
 
         return decorate
 
-    def every(
-        self,
-        seconds: float = 0,
-        *,
-        minutes: float = 0,
-        hours: float = 0,
-        run_on_startup: bool = False,
-        name: str | None = None,
-    ) -> Callable[[F], F]:
-        """``on_schedule`` for a fixed period: ``@sio.every(seconds=10)`` is ``@sio.on_schedule("*/10 * * * * *")``.
-
-        Periods must divide a minute, an hour or a day (cron steps restart at each); others raise ``ValueError``.
-        """
-        return self.on_schedule(
-            _timers.every_schedule(seconds, minutes, hours), run_on_startup=run_on_startup, name=name
-        )
+    def _on_schedule(self, schedule: str, *, run_on_startup: bool, name: str | None) -> Callable[[F], F]:
+        return self.on_schedule(schedule, run_on_startup=run_on_startup, name=name)  # what `every` registers with
 
     def add_timer(
         self,

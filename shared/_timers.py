@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import azure.functions as func
 
@@ -20,6 +20,8 @@ TIMER_ARG = "timer"
 OUTPUT_ARG = "out"
 _FIELD = re.compile(r"^[0-9A-Za-z*/,\-]+$")
 _SETTING = re.compile(r"^%[^%\s]+%$")  # "%MY_SCHEDULE%": an app setting holds the expression
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def check_schedule(schedule: object) -> str:
@@ -62,6 +64,29 @@ def every_schedule(seconds: float = 0, minutes: float = 0, hours: float = 0) -> 
         "use a period that divides 60 seconds, 60 minutes or 24 hours, or write the expression with "
         "schedule('...')."
     )
+
+
+class Every:
+    """``every(seconds=..., minutes=..., hours=...)`` for a class that registers timers on an NCRONTAB schedule
+    (``SocketIOBlueprint.on_schedule``, the compat facade's ``schedule``): the period becomes the expression."""
+
+    def _on_schedule(self, schedule: str, *, run_on_startup: bool, name: str | None) -> Callable[[F], F]:
+        raise NotImplementedError
+
+    def every(
+        self,
+        seconds: float = 0,
+        *,
+        minutes: float = 0,
+        hours: float = 0,
+        run_on_startup: bool = False,
+        name: str | None = None,
+    ) -> Callable[[F], F]:
+        """A timer function for a fixed period: ``@sio.every(seconds=10)`` runs on ``"*/10 * * * * *"``.
+
+        Periods must divide a minute, an hour or a day (cron steps restart at each); others raise ``ValueError``.
+        """
+        return self._on_schedule(every_schedule(seconds, minutes, hours), run_on_startup=run_on_startup, name=name)
 
 
 def timer_wrapper(name: str, handler: Callable[..., Any], run: Callable[[ActionList], Any]) -> Callable[..., Any]:

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
-from .._actions import ActionList
 from .._errors import ConnectRefused, UnsupportedError
 from .._request import ConnectRequest
 from .._socket import Socket
@@ -158,28 +157,6 @@ def disconnect_wrapper(server: _Host, handler: Callable[..., Any]) -> Callable[.
 
     _named_like(wrapper, handler)
     return wrapper
-
-
-def timer_runner(server: _Host, handler: Callable[..., Any]) -> Callable[[ActionList], Any]:
-    """What the timer function (``sio.schedule``/``every``) runs: ``handler()`` with the invocation current, so
-    ``sio.emit`` & co. add to ``actions``; room changes of sids are recorded once it returns."""
-    run: Callable[[ActionList], Any]
-    if inspect.iscoroutinefunction(handler):
-
-        async def run(actions: ActionList) -> None:
-            with activate(Invocation(server.hub, actions)) as invocation:
-                await handler()
-            if invocation.foreign:
-                await asyncio.to_thread(_state.flush, server, invocation)
-
-    else:
-
-        def run(actions: ActionList) -> None:
-            with activate(Invocation(server.hub, actions)) as invocation:
-                handler()
-            _state.flush(server, invocation)
-
-    return run
 
 
 def accept(socket: Socket) -> None:
