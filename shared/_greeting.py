@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from ._actions import ActionList
 
 if TYPE_CHECKING:
+    from ._tracking import TrackedSocket  # _tracking imports this module: the protocol is for the type checker only
     from .protocol import Action
 
 # socket.state key: set by the dispatch when the connect handler's blueprint has the `connected` companion.
@@ -203,7 +204,7 @@ def take(hub: str, namespace: str, socket_id: str, tracked: bool = False) -> lis
 # -- hooks (called by the dispatch wrapper when the blueprint has greetings) ----------------------------------------
 
 
-def before(greetings: Greetings, kind: str, socket: Any, actions: ActionList, tracked: bool = False) -> None:
+def before(greetings: Greetings, kind: str, socket: TrackedSocket, actions: ActionList, tracked: bool = False) -> None:
     """connect: allow the handler to act on its socket. connected: put the kept actions first (storage: blocking)."""
     if socket.namespace not in greetings:
         return
@@ -223,7 +224,7 @@ def before(greetings: Greetings, kind: str, socket: Any, actions: ActionList, tr
             actions.add(action)
 
 
-def after_connect(socket: Any, actions: ActionList, accepted: bool, tracked: bool = False) -> None:
+def after_connect(socket: TrackedSocket, actions: ActionList, accepted: bool, tracked: bool = False) -> None:
     """Keep the actions from the first one for the connecting socket (accepted), or drop them (refused).
 
     ``tracked``: the connect hook of sessions/presence writes the socket's row next; the actions ride in it.

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import azure.functions as func
 
-from ._actions import ActionList
+from ._actions import ActionList, OutputLike
 
 TIMER_ARG = "timer"
 OUTPUT_ARG = "out"
@@ -115,7 +115,7 @@ def timer_wrapper(name: str, handler: Callable[..., Any], run: Callable[[ActionL
     return wrapper
 
 
-def _write(out: Any, actions: ActionList) -> None:
+def _write(out: OutputLike, actions: ActionList) -> None:
     value = actions.encode()
     if value is not None:
         out.set(value)
