@@ -4,45 +4,21 @@ keeps nothing. The generated functions are called the way the worker calls them.
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import Callable
 from typing import Any
 
-import azure.functions as func
 import pytest
 
 from shared import ConnectRequest, Socket, SocketIOBlueprint, presence, sessions
 from shared import compat as socketio
+from tests.fixtures.outputs import invoke, user_functions
 
 pytestmark = pytest.mark.integration
 
 
-class Out:
-    def __init__(self) -> None:
-        self.value: Any = None
-
-    def set(self, value: Any) -> None:
-        self.value = value
-
-    def actions(self) -> list[dict[str, Any]]:
-        if self.value is None:
-            return []
-        return [json.loads(self.value)] if isinstance(self.value, str) else list(self.value)
-
-
-def functions(bp: Any) -> dict[str, Callable[..., Any]]:
-    app = func.FunctionApp()
-    app.register_functions(bp)
-    return {f.get_function_name(): f.get_user_function() for f in app.get_functions()}
-
-
 def call(fn: Callable[..., Any], data: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    out = Out()
-    result = fn(json.dumps(data), out)
-    if asyncio.iscoroutine(result):
-        result = asyncio.run(result)
-    return json.loads(result), out.actions()
+    result, out = invoke(fn, data)
+    return result, out.actions()
 
 
 def connect_data(sid: str, ns: str = "/", **query: str) -> dict[str, Any]:
@@ -76,7 +52,7 @@ def native_app(hub: str) -> dict[str, Callable[..., Any]]:
     async def connected(socket: Socket) -> None:
         socket.emit("ready")
 
-    return functions(bp)
+    return user_functions(bp)
 
 
 def test_accepted_connect_keeps_the_greeting_for_connected_in_order(azurite: Any) -> None:
@@ -124,7 +100,7 @@ def test_compat_connect_greets_joins_and_saves_the_session(azurite: Any) -> None
         await sio.emit("hello", {"rooms": sio.rooms(sid)}, to=sid)
         await sio.emit("count", len(presence.members("greet4", "/", "lobby")) + 1, to="lobby")
 
-    fns = functions(sio)
+    fns = user_functions(sio)
     status, now = call(fns["greet4__connect"], connect_data("c1"))
     assert status == {"statusCode": 200} and now == []
     assert sessions.get("greet4", "/", "c1") == {"user": "u"}  # stored with the socket, at connect
@@ -149,7 +125,7 @@ def test_with_sessions_the_greeting_rides_in_the_socket_row_and_survives_a_concu
         socket.save_session({"n": 0})
         socket.emit("hello")
 
-    fns = functions(bp)
+    fns = user_functions(bp)
     table = table_client(TABLE)
     status, now = call(fns["greet5__connect"], connect_data("t1"))
     assert status == {"statusCode": 200} and now == []

@@ -5,32 +5,18 @@ The generated functions are called the way the worker calls them (trigger JSON s
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from typing import Any
 
-import azure.functions as func
 import pytest
 
 from devhost.stack import ManagedProcess, storage_connection_string
 from shared import AckError, ConnectRequest, Socket, SocketIOBlueprint, configure_storage, presence, sessions
+from tests.fixtures.outputs import RecordingOut, invoke_async, user_functions
 from tests.fixtures.recorded import free_port
 
 pytestmark = pytest.mark.integration
-
-
-class Out:
-    def __init__(self) -> None:
-        self.value: Any = None
-
-    def set(self, value: Any) -> None:
-        self.value = value
-
-    def actions(self) -> list[dict[str, Any]]:
-        if self.value is None:
-            return []
-        return [json.loads(self.value)] if isinstance(self.value, str) else list(self.value)
 
 
 def build(hub: str, custom: bool) -> dict[str, Callable[..., Any]]:
@@ -59,20 +45,13 @@ def build(hub: str, custom: bool) -> dict[str, Callable[..., Any]]:
         await socket.save_session_async({"name": name})
 
     seen: list[Any] = []
-    app = func.FunctionApp()
-    app.register_functions(sio)
-    functions = {f.get_function_name(): f.get_user_function() for f in app.get_functions()}
+    functions = user_functions(sio)
     functions["seen"] = seen  # type: ignore[assignment]
     return functions
 
 
-async def call(functions: dict[str, Any], name: str, data: dict[str, Any]) -> tuple[Any, Out]:
-    out = Out()
-    fn = functions[name]
-    result = fn(json.dumps(data), out)
-    if hasattr(result, "__await__"):
-        result = await result
-    return json.loads(result), out
+async def call(functions: dict[str, Any], name: str, data: dict[str, Any]) -> tuple[Any, RecordingOut]:
+    return await invoke_async(functions[name], data)
 
 
 def names(functions: dict[str, Any], hub: str) -> dict[str, str]:
@@ -107,7 +86,7 @@ async def test_connect_event_disconnect_keep_sessions_and_presence(azurite: Mana
 
     # An event from a socket the store no longer knows: error ack, nothing sent.
     reply, out = await call(functions, n["join"], event)
-    assert "is not connected" in reply["ack"][0]["error"] and out.value is None
+    assert "is not connected" in reply["ack"][0]["error"] and out.get() is None
 
 
 async def test_storage_down_refuses_connect_and_answers_events_with_an_error(azurite: ManagedProcess) -> None:
@@ -121,7 +100,7 @@ async def test_storage_down_refuses_connect_and_answers_events_with_an_error(azu
         assert (await call(functions, n["connect"], dict(connect, socketId="s3")))[0] == {"statusCode": 503}
         event = {"namespace": "/", "socketId": "s2", "eventName": "join", "parameters": ["r"], "payload": '42/,1["j"]'}
         reply, out = await call(functions, n["join"], event)
-        assert "storage is unavailable" in reply["ack"][0]["error"] and out.value is None
+        assert "storage is unavailable" in reply["ack"][0]["error"] and out.get() is None
     finally:
         configure_storage(storage_connection_string(*azurite.ready["ports"]))
     reply, out = await call(functions, n["join"], event)

@@ -20,15 +20,8 @@ import pytest
 from shared import SiolessError, UnsupportedError
 from shared import compat as socketio
 from shared.protocol import parse_actions
+from tests.fixtures.outputs import RecordingOut
 from tests.unit.test_library_worker_checks import load_errors
-
-
-class Out:
-    def __init__(self) -> None:
-        self.values: list[Any] = []
-
-    def set(self, value: Any) -> None:
-        self.values.append(value)
 
 
 class Harness:
@@ -42,7 +35,7 @@ class Harness:
         self.by_event = {(s.namespace, s.event): self.functions[s.function_name] for s in sio.blueprint.handlers}
 
     def call(self, ns: str, event: str, data: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        out = Out()
+        out = RecordingOut()
         fn: Callable[..., Any] = self.by_event[(ns, event)].get_user_function()
         result = fn(json.dumps(data), out)
         if asyncio.iscoroutine(result):
@@ -353,7 +346,7 @@ def test_class_based_namespace() -> None:
 
 def test_emitter_scope_outside_handlers_writes_once() -> None:
     sio = server(hub="h")
-    out = Out()
+    out = RecordingOut()
 
     async def http_function() -> None:
         with sio.emitter(out):
@@ -379,7 +372,7 @@ def test_emit_outside_a_handler_or_after_it_returned_is_refused() -> None:
         harness = Harness(sio)
         fn = harness.by_event[("/", "spawn")].get_user_function()
         data = {"namespace": "/", "socketId": "s1", "payload": '42["spawn"]', "eventName": "spawn", "parameters": []}
-        await fn(json.dumps(data), Out())
+        await fn(json.dumps(data), RecordingOut())
         with pytest.raises(SiolessError, match="after its handler had returned"):
             await late[0]
 
@@ -422,7 +415,7 @@ def test_output_binding_for_http_functions_passes_the_worker_checks() -> None:
         b for b in bindings if b["name"] == "out"
     ).items()
     assert all(load_errors(f) == [] for f in functions.values())
-    out = Out()
+    out = RecordingOut()
     request = func.HttpRequest("POST", "/api/upload", params={"name": "a.txt"}, body=b"")
     asyncio.run(upload(request, out))
     assert parse_actions(out.values[0]) == [
