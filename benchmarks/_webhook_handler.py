@@ -26,6 +26,7 @@ from azure.messaging.webpubsubservice.aio import WebPubSubServiceClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from devhost._actions import loopback_client  # noqa: E402
 from shared.protocol import RestCall, action_to_rest_calls  # noqa: E402
 
 HUB = "chat"
@@ -37,11 +38,9 @@ async def main(port: int, connection_string: str, endpoint: str) -> None:
     def client() -> WebPubSubServiceClient:
         nonlocal service
         if service is None:  # built inside the running loop
-            # use_env_settings=False: no proxy or .netrc lookup from the environment, which azure-core's aiohttp
-            # transport otherwise does per request in a thread (loopback needs neither; the wire is the same).
-            service = WebPubSubServiceClient.from_connection_string(
-                connection_string, hub=HUB, retry_total=0, use_env_settings=False
-            )
+            # The dev host's client for a loopback service: no proxy or .netrc lookup per request, only the
+            # policies that shape the wire (devhost._actions.loopback_client; the wire is the same).
+            service = loopback_client(connection_string, HUB, retry_total=0)
         return service
 
     async def negotiate(request: web.Request) -> web.Response:

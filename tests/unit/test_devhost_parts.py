@@ -122,3 +122,14 @@ def test_defaults_serve_where_the_emulator_posts_by_default() -> None:
 )
 def test_rest_calls_to_loopback_skip_the_environment_proxy_lookup(connection_string: str, loopback: bool) -> None:
     assert _is_loopback(connection_string) is loopback
+
+
+def test_rest_calls_to_loopback_run_only_the_policies_that_shape_the_wire() -> None:
+    # The lean pipeline (docs/performance.md); if the SDK builds its client differently, loopback_client falls back
+    # to the full pipeline and this names what changed. The wire itself: tests/contract/test_devhost_actions.py.
+    from devhost._actions import loopback_client
+
+    client = loopback_client("Endpoint=http://127.0.0.1;Port=1;AccessKey=k;Version=1.0;", "chat", retry_total=0)
+    policies = [type(getattr(p, "_policy", p)).__name__ for p in client._client._pipeline._impl_policies]
+    wire = ["RequestIdPolicy", "HeadersPolicy", "UserAgentPolicy", "AsyncRetryPolicy", "JwtCredentialPolicy"]
+    assert policies == wire
