@@ -2,25 +2,18 @@
 // Usage: node tests/e2e/chat_browser.mjs <devhost base url> <artifacts dir>. Prints one JSON line.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { launch, newResult, openPage } from "./browser.mjs";
 
 const [base, artifacts] = process.argv.slice(2);
 mkdirSync(artifacts, { recursive: true });
 const TIMEOUT = 10000;
-const result = { ok: false, steps: [], console: [] };
+const { result } = newResult();
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--disable-gpu", "--disable-quic"],
-});
+const browser = await launch();
 try {
   const open = async (name) => {
-    const context = await browser.newContext({ viewport: { width: 760, height: 520 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(TIMEOUT);
-    page.on("console", (m) => result.console.push(`${name}: ${m.type()}: ${m.text()}`));
-    page.on("pageerror", (e) => result.console.push(`${name}: pageerror: ${e.message}`));
-    await page.goto(`${base}/api/chat?name=${name}`);
+    const url = `${base}/api/chat?name=${name}`;
+    const page = await openPage(browser, result, name, url, { viewport: { width: 760, height: 520 }, timeout: TIMEOUT });
     await page.click("#connect");
     await page.waitForSelector(`#status.online`);
     await page.fill("#room", "lobby");

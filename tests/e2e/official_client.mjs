@@ -5,23 +5,12 @@
 import { createServer } from "node:http";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { deflateSync } from "node:zlib";
-import { chromium } from "playwright-core";
+import { callerLines, launch, newResult, openPage, png } from "./browser.mjs";
 
 const [base, allowedPort, otherPort, artifacts] = process.argv.slice(2);
 mkdirSync(artifacts, { recursive: true });
-const TIMEOUT = 15000;
-const result = { ok: false, steps: [], console: [] };
-const step = (text) => {
-  result.steps.push(text);
-  process.stderr.write(`step: ${text}\n`);
-};
-// Lines from the caller, kept until asked for (one written before the question is not lost).
-const inbox = [];
-const waiting = [];
-createInterface({ input: process.stdin }).on("line", (line) => (waiting.length ? waiting.shift()(line) : inbox.push(line)));
-const nextLine = () => (inbox.length ? Promise.resolve(inbox.shift()) : new Promise((resolve) => waiting.push(resolve)));
+const { result, step } = newResult({}, { echo: true });
+const { nextLine } = callerLines();
 // Whatever happens, answer before the caller's own timeout.
 const deadline = setTimeout(() => {
   result.error = `gave up after 100 s; last step: ${result.steps.at(-1)}`;
@@ -44,18 +33,10 @@ const servers = await Promise.all(
   ),
 );
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--disable-gpu", "--disable-quic"],
-});
+const browser = await launch();
 
 async function open(name) {
-  const context = await browser.newContext({ viewport: { width: 800, height: 500 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(TIMEOUT);
-  page.on("console", (m) => result.console.push(`${name}: ${m.type()}: ${m.text()}`));
-  page.on("pageerror", (e) => result.console.push(`${name}: pageerror: ${e.message}`));
-  await page.goto(`${base}/`);
+  const page = await openPage(browser, result, name, `${base}/`, { viewport: { width: 800, height: 500 } });
   await page.waitForFunction(() => window.client && window.client.state.loaded && window.client.state.connected);
   return page;
 }
@@ -81,39 +62,8 @@ async function stroke(page, kind, color, width, points) {
   return id;
 }
 
-// A PNG (a pale gradient), built here so the test needs no image file.
-function png(width, height) {
-  const table = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (buf) => {
-    let c = 0xffffffff;
-    for (const b of buf) c = table[(c ^ b) & 0xff] ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (kind, data) => {
-    const body = Buffer.concat([Buffer.from(kind), data]);
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(crc(body), 8 + data.length);
-    return out;
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8);
-  const rows = [];
-  for (let y = 0; y < height; y++) {
-    const row = Buffer.alloc(1 + width * 3);
-    for (let x = 0; x < width; x++) row.set([220, 235 - (y % 30), 210 + (x % 40)], 1 + x * 3);
-    rows.push(row);
-  }
-  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([signature, chunk("IHDR", header), chunk("IDAT", deflateSync(Buffer.concat(rows))), chunk("IEND", Buffer.alloc(0))]);
-}
+// A pale gradient for the background uploads.
+const gradient = (x, y) => [220, 235 - (y % 30), 210 + (x % 40)];
 
 // page.upload(file) with the bytes as a File, as the stock client's file input gives it.
 async function upload(page, bytes, name, type) {
@@ -189,7 +139,7 @@ try {
   await alice.waitForFunction(() => window.client.state.messages.some((m) => m.name === "bob" && m.message === "hello from bob"));
   step("newMessage reaches the other page");
 
-  await upload(alice, png(2400, 600), "wide.png", "image/png");
+  await upload(alice, png(2400, 600, gradient), "wide.png", "image/png");
   const afterUpload = await state(alice);
   expect(afterUpload.uploads[0] === 200, `upload answered ${afterUpload.uploads}`);
   await alice.waitForFunction(() => window.client.state.background);

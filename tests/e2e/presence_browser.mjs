@@ -10,8 +10,7 @@
 // Usage: node tests/e2e/presence_browser.mjs <devhost base url> <artifacts dir> <pages> <bound ms> <hold ms>
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { chromium } from "playwright-core";
+import { callerLines, launch, newResult, openPage } from "./browser.mjs";
 
 const [base, artifacts, pageArg, boundArg, holdArg] = process.argv.slice(2);
 const PAGES = Number(pageArg);
@@ -19,28 +18,20 @@ const BOUND_MS = Number(boundArg);
 const HOLD_MS = Number(holdArg);
 const OPEN_BATCH = 8; // pages opened at once: 40 page loads at a time only queue up on two cores
 mkdirSync(artifacts, { recursive: true });
-const result = { ok: false, pages: PAGES, steps: [], console: [], timings: {} };
-const step = (text) => result.steps.push(text);
-const lines = createInterface({ input: process.stdin });
-const nextLine = () => new Promise((resolve) => lines.once("line", resolve));
+const { result, step } = newResult({ pages: PAGES, timings: {} });
+const lines = callerLines();
+const nextLine = lines.nextLine;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const started = Date.now();
 
 // One renderer process per page would be 40 processes on 2 cores; same-site pages can share a few renderers
 // (each page keeps its own window, socket.io-client and timers).
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--disable-gpu", "--disable-quic", "--renderer-process-limit=4"],
-});
+const browser = await launch(["--disable-quic", "--renderer-process-limit=4"]);
 const context = await browser.newContext({ viewport: { width: 760, height: 420 } });
 const pages = [];
 
 async function openBoard(i) {
-  const page = await context.newPage();
-  page.setDefaultTimeout(30000);
-  page.on("console", (m) => { if (m.type() === "error") result.console.push(`page ${i}: ${m.text()}`); });
-  page.on("pageerror", (e) => result.console.push(`page ${i}: pageerror: ${e.message}`));
-  await page.goto(`${base}/api/whiteboard`);
+  const page = await openPage(browser, result, `page ${i}`, `${base}/api/whiteboard`, { context, timeout: 30000, console: "errors" });
   await page.waitForSelector("#status.online");
   // What each page's socket went through, recorded inside the page (the Socket object survives reconnections).
   await page.evaluate(() => {

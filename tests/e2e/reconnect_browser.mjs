@@ -7,33 +7,19 @@
 // Usage: node tests/e2e/reconnect_browser.mjs <devhost base url> <artifacts dir>. Last stdout line: JSON result.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { chromium } from "playwright-core";
+import { callerLines, launch, newResult, openPage } from "./browser.mjs";
 
 const [base, artifacts] = process.argv.slice(2);
 mkdirSync(artifacts, { recursive: true });
 const TIMEOUT = 20000;
 const RECOVERY_MS = 45000;
-const result = { ok: false, steps: [], console: [], phases: {}, userCountExactAfterMs: null };
-const step = (text) => result.steps.push(text);
-const lines = createInterface({ input: process.stdin });
-const nextLine = () => new Promise((resolve) => lines.once("line", resolve));
+const { result, step } = newResult({ phases: {}, userCountExactAfterMs: null });
+const lines = callerLines();
+const nextLine = lines.nextLine;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--disable-gpu", "--disable-quic"],
-});
-
-async function newPage(name, path) {
-  const context = await browser.newContext({ viewport: { width: 900, height: 560 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(TIMEOUT);
-  page.on("console", (m) => result.console.push(`${name}: ${m.type()}: ${m.text()}`));
-  page.on("pageerror", (e) => result.console.push(`${name}: pageerror: ${e.message}`));
-  await page.goto(`${base}${path}`);
-  return page;
-}
+const browser = await launch();
+const newPage = (name, path) => openPage(browser, result, name, `${base}${path}`, { timeout: TIMEOUT });
 
 async function openChat(name) {
   const page = await newPage(name, `/api/chat?name=${name}`);

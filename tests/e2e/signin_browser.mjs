@@ -3,17 +3,14 @@
 // Usage: node tests/e2e/signin_browser.mjs <devhost base url> <artifacts dir>. Prints one JSON line.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { launch, newResult, openPage } from "./browser.mjs";
 
 const [base, artifacts] = process.argv.slice(2);
 mkdirSync(artifacts, { recursive: true });
-const result = { ok: false, steps: [], console: [] };
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: ["--disable-gpu"] });
+const { result } = newResult();
+const browser = await launch([]);
 try {
-  const page = await (await browser.newContext({ viewport: { width: 760, height: 420 } })).newPage();
-  page.setDefaultTimeout(15000);
-  page.on("pageerror", (e) => result.console.push(`pageerror: ${e.message}`));
-  await page.goto(`${base}/api/chat`);
+  const page = await openPage(browser, result, "page", `${base}/api/chat`, { viewport: { width: 760, height: 420 }, console: "none" });
   await page.waitForSelector("#account:has-text('Chatting as a guest')");
   result.steps.push("a guest sees the sign-in link");
   await page.goto(`${base}/.auth/login/aad?user_id=zoe-oid&name=Zoe&post_login_redirect_uri=/api/chat`);

@@ -18,22 +18,17 @@ Screenshot: test-artifacts/presence40-converged.png.
 from __future__ import annotations
 
 import json
-import shutil
 import signal
-import subprocess
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from shared import configure_storage, presence
+from tests.e2e.pages import ARTIFACTS, ROOT, PageScript, needs_browser, page_errors
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = Path(__file__).with_name("presence_browser.mjs")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HUB = "whiteboard"
 PAGES = 40
 SWEEP_PERIOD_S = 2
@@ -99,74 +94,47 @@ def removed_while_connected(samples: list[tuple[float, frozenset[str]]], live: s
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed (make setup-browser)")
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed (make setup)")
+@needs_browser
 def test_40_pages_show_the_exact_user_count_again_after_an_emulator_crash(sioless_stack_factory) -> None:
     started = time.monotonic()
     stack = sioless_stack_factory(ROOT, extra_env=SETTINGS)
-    artifacts = ROOT / "test-artifacts"
     configure_storage(stack.storage)
-    process = subprocess.Popen(
-        [
-            "node",
-            str(SCRIPT),
-            stack.devhost_url,
-            str(artifacts),
-            str(PAGES),
-            str(BOUND_S * 1000),
-            str(SWEEP_PERIOD_S * 2000),
-        ],
-        cwd=ROOT,
-        env={"CHROMIUM": CHROMIUM, "PATH": "/usr/bin:/bin"},
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
     sampler = PresenceSampler()
-    output: list[str] = []
     old_ids: set[str] = set()
     new_ids: set[str] = set()
     after_kill: frozenset[str] = frozenset()
     restart_s = 0.0
     try:
-        assert process.stdout is not None and process.stdin is not None
-        for line in process.stdout:
-            output.append(line.strip())
-            if line.startswith("READY "):
-                old_ids = set(json.loads(line[len("READY ") :]))
-                assert len(old_ids) == PAGES and old_ids == set(presence.sockets(HUB)), "presence before the crash"
-                # The sweep runs meanwhile: nothing is taken from a stable stack (one more period's samples).
-                with sampler:
-                    time.sleep(SWEEP_PERIOD_S + 0.5)
-                    kill_at = time.monotonic()
-                    stack.stop_emulator(signal.SIGKILL)
-                    after_kill = sampler.take()
-                    stack.start_emulator()
-                    restart_s = time.monotonic() - kill_at
-                    process.stdin.write("restarted\n")
-                    process.stdin.flush()
-                    for line in process.stdout:  # noqa: PLW2901 - the same stream, read on while sampling
-                        output.append(line.strip())
-                        if line.startswith("BACK "):
-                            new_ids = set(json.loads(line[len("BACK ") :]))
-                        elif line.strip() == "HELD":
-                            sampler.stop()
-                            sampler.take()  # the last sample, with every page still connected
-                            process.stdin.write("done\n")
-                            process.stdin.flush()
-                        elif line.startswith("{"):
-                            break
-                break
-        process.wait(timeout=30)
+        with PageScript(
+            "presence_browser.mjs", stack.devhost_url, ARTIFACTS, PAGES, BOUND_S * 1000, SWEEP_PERIOD_S * 2000
+        ) as page:
+            lines = page.lines()
+            for line in lines:
+                if line.startswith("READY "):
+                    old_ids = set(json.loads(line[len("READY ") :]))
+                    assert len(old_ids) == PAGES and old_ids == set(presence.sockets(HUB)), "presence before the crash"
+                    # The sweep runs meanwhile: nothing is taken from a stable stack (one more period's samples).
+                    with sampler:
+                        time.sleep(SWEEP_PERIOD_S + 0.5)
+                        kill_at = time.monotonic()
+                        stack.stop_emulator(signal.SIGKILL)
+                        after_kill = sampler.take()
+                        stack.start_emulator()
+                        restart_s = time.monotonic() - kill_at
+                        page.reply("restarted")
+                        for line in lines:  # noqa: PLW2901 - the same stream, read on while sampling
+                            if line.startswith("BACK "):
+                                new_ids = set(json.loads(line[len("BACK ") :]))
+                            elif line == "HELD":
+                                sampler.stop()
+                                sampler.take()  # the last sample, with every page still connected
+                                page.reply("done")
+                            elif line.startswith("{"):
+                                break
+                    break
+            result = page.finish()
     finally:
         configure_storage()
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    stderr = process.stderr.read() if process.stderr else ""
-    assert output and output[-1].startswith("{"), (output[-5:], stderr[-2000:])
-    result = json.loads(output[-1])
     wall_s = time.monotonic() - started
     figures = {
         "timings": result["timings"],
@@ -180,7 +148,7 @@ def test_40_pages_show_the_exact_user_count_again_after_an_emulator_crash(sioles
     gaps = removed_while_connected(sampler.samples, new_ids)
     assert not gaps, f"rows of connected sockets missing in later samples: {gaps}"
     assert result["ok"], json.dumps({k: v for k, v in result.items() if k != "finalIds"}, indent=1)
-    assert not [line for line in result["console"] if "pageerror" in line], result["console"]
+    assert not page_errors(result), result["console"]
     assert not sampler.errors, sampler.errors[:3]
 
     # Every page came back by itself exactly once, with a new socket id.
@@ -193,7 +161,7 @@ def test_40_pages_show_the_exact_user_count_again_after_an_emulator_crash(sioles
     assert not sampler.samples[-1][1] & old_ids, "stale rows are left"
     assert sampler.samples[-1][1] == new_ids, "the presence table is not exactly the connected sockets"
     assert result["timings"]["exactAfterRestartMs"] < BOUND_S * 1000
-    shot = artifacts / "presence40-converged.png"
+    shot = ARTIFACTS / "presence40-converged.png"
     assert shot.stat().st_size > 5_000 and shot.stat().st_mtime >= time.time() - wall_s
 
 

@@ -13,20 +13,17 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import httpx
 import pytest
 
 from devhost.processes import free_port
+from tests.e2e.pages import ARTIFACTS, ROOT, PageScript, needs_browser, page_errors
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "tests" / "fixtures" / "apps" / "official_whiteboard"
-SCRIPT = Path(__file__).with_name("official_client.mjs")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 def recipe_app(tmp_path: Path, allowed_origin: str) -> Path:
@@ -38,8 +35,7 @@ def recipe_app(tmp_path: Path, allowed_origin: str) -> Path:
     return app
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed (make setup-browser)")
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed (make setup)")
+@needs_browser
 def test_the_official_clients_protocol_works_against_the_recipe(sioless_stack_factory, tmp_path) -> None:
     allowed_port, other_port = free_port(), free_port()
     app = recipe_app(tmp_path, f"http://127.0.0.1:{allowed_port}")
@@ -56,36 +52,15 @@ def test_the_official_clients_protocol_works_against_the_recipe(sioless_stack_fa
         assert client.get("/chat/negotiate").json()["path"] == "/clients/socketio/hubs/chat"
         assert client.get("/diagram").json() == {"shapes": {}, "background": None}
 
-    artifacts = ROOT / "test-artifacts"
-    process = subprocess.Popen(
-        ["node", str(SCRIPT), stack.devhost_url, str(allowed_port), str(other_port), str(artifacts)],
-        cwd=ROOT,
-        env={"CHROMIUM": CHROMIUM, "PATH": "/usr/bin:/bin"},
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
     restarted = False
-    output: list[str] = []
-    try:
-        assert process.stdout is not None and process.stdin is not None
-        for line in process.stdout:
-            output.append(line.strip())
-            if line.strip() == "RESTART_EMULATOR":
+    with PageScript("official_client.mjs", stack.devhost_url, allowed_port, other_port, ARTIFACTS) as page:
+        for line in page.lines():
+            if line == "RESTART_EMULATOR":
                 stack.stop_emulator()
                 stack.start_emulator()
                 restarted = True
-                process.stdin.write("go\n")
-                process.stdin.flush()
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    stderr = process.stderr.read() if process.stderr else ""
-    assert output and output[-1].startswith("{"), (output, stderr[-2000:])
-    result = json.loads(output[-1])
+                page.reply("go")
+        result = page.finish()
     assert result["ok"], json.dumps(result, indent=1)
     assert restarted, "the script never asked for the emulator restart"
-    assert not [line for line in result["console"] if "pageerror" in line], result["console"]
+    assert not page_errors(result), result["console"]

@@ -4,30 +4,18 @@
 // Usage: node tests/e2e/whiteboard_browser.mjs <devhost base url> <artifacts dir>. Last stdout line: JSON result.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { deflateSync } from "node:zlib";
-import { chromium } from "playwright-core";
+import { callerLines, launch, newResult, openPage, png } from "./browser.mjs";
 
 const [base, artifacts] = process.argv.slice(2);
 mkdirSync(artifacts, { recursive: true });
-const TIMEOUT = 15000;
-const result = { ok: false, steps: [], console: [] };
-const step = (text) => result.steps.push(text);
-const lines = createInterface({ input: process.stdin });
-const nextLine = () => new Promise((resolve) => lines.once("line", resolve));
+const { result, step } = newResult();
+const lines = callerLines();
+const nextLine = lines.nextLine;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--disable-gpu", "--disable-quic"],
-});
+const browser = await launch();
 
 async function open(name) {
-  const context = await browser.newContext({ viewport: { width: 900, height: 560 } });
-  const page = await context.newPage();
-  page.setDefaultTimeout(TIMEOUT);
-  page.on("console", (m) => result.console.push(`${name}: ${m.type()}: ${m.text()}`));
-  page.on("pageerror", (e) => result.console.push(`${name}: pageerror: ${e.message}`));
-  await page.goto(`${base}/api/whiteboard?name=${name}`);
+  const page = await openPage(browser, result, name, `${base}/api/whiteboard?name=${name}`);
   await page.waitForSelector("#status.online");
   await page.waitForFunction(() => window.whiteboard.loaded === true);
   return page;
@@ -58,39 +46,8 @@ async function seen(page, id, from) {
 const ids = (page) => page.evaluate(() => [...window.whiteboard.shapes.keys()].sort());
 const socketId = (page) => page.evaluate(() => window.whiteboard.socket.id);
 
-// A small PNG (a pale gradient), built here so the test needs no image file.
-function png(width, height) {
-  const table = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (buf) => {
-    let c = 0xffffffff;
-    for (const b of buf) c = table[(c ^ b) & 0xff] ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (kind, data) => {
-    const body = Buffer.concat([Buffer.from(kind), data]);
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    body.copy(out, 4);
-    out.writeUInt32BE(crc(body), 8 + data.length);
-    return out;
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8);
-  const rows = [];
-  for (let y = 0; y < height; y++) {
-    const row = Buffer.alloc(1 + width * 3);
-    for (let x = 0; x < width; x++) row.set([230, 240 - (y % 40), 200 + (x % 50)], 1 + x * 3);
-    rows.push(row);
-  }
-  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([signature, chunk("IHDR", header), chunk("IDAT", deflateSync(Buffer.concat(rows))), chunk("IEND", Buffer.alloc(0))]);
-}
+// A pale gradient for the background upload.
+const gradient = (x, y) => [230, 240 - (y % 40), 200 + (x % 50)];
 
 async function shot(page, name) {
   await page.screenshot({ path: join(artifacts, `whiteboard-${name}.png`) });
@@ -117,7 +74,7 @@ try {
   await alice.waitForSelector("#messages li.theirs:has-text('hello from bob')");
   step("chat message reached alice");
 
-  await alice.setInputFiles("#background", { name: "bg.png", mimeType: "image/png", buffer: png(640, 400) });
+  await alice.setInputFiles("#background", { name: "bg.png", mimeType: "image/png", buffer: png(640, 400, gradient) });
   const background = await alice.waitForFunction(() => window.whiteboard.background).then((h) => h.jsonValue());
   await bob.waitForFunction((id) => window.whiteboard.background === id, background);
   await bob.waitForSelector("#bg[visibility=visible]", { state: "attached" });
