@@ -18,6 +18,7 @@ from ._auth import TokenError, audience_bases, validate_rest_token
 from ._config import HUB_NAME, ConfigError, HubSettings, _hub_from_json
 from ._hub import Hub
 from ._rest import Receive, Send
+from ._types import read_body
 
 if TYPE_CHECKING:
     from ._app import EmulatorApp
@@ -67,7 +68,7 @@ async def _handle(app: EmulatorApp, scope: dict[str, Any], receive: Receive) -> 
     if scope["method"] != "PUT":
         return 405, {"code": "MethodNotAllowed", "message": "GET or PUT a hub's settings."}
     try:
-        raw = json.loads(await _read(receive) or b"{}")
+        raw = json.loads(await read_body(receive, _MAX_BODY) or b"{}")
         if not isinstance(raw, dict):
             raise ConfigError("the body must be a JSON object of hub settings")
         settings = _hub_from_json(name, raw, current)
@@ -84,20 +85,3 @@ async def _handle(app: EmulatorApp, scope: dict[str, Any], receive: Receive) -> 
         settings.user_event_pattern,
     )
     return 200, settings_json(settings)
-
-
-async def _read(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > _MAX_BODY:
-            raise ValueError(f"the body exceeds {_MAX_BODY} bytes")
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            break
-    return b"".join(chunks)

@@ -12,7 +12,7 @@ from ._auth import TokenError, audience_bases, make_client_token, validate_rest_
 from ._hub import Connection, Hub
 from ._odata import Filter, FilterError, parse_filter
 from ._packets import BINARY_REFUSAL, EVENT, PacketRefused, is_binary, parse_sio
-from ._types import Receive, Scope, Send
+from ._types import BodyTooLarge, Receive, Scope, Send, read_body
 
 if TYPE_CHECKING:
     from ._app import EmulatorApp
@@ -46,23 +46,6 @@ class _Request:
         return [v for key, values in self.query.items() if key.lower() == name.lower() for v in values]
 
 
-async def _read_body(receive: Receive, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise RestError(413, "PayloadTooLarge", f"The request body exceeds {limit} bytes.")
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            break
-    return b"".join(chunks)
-
-
 async def _respond(
     send: Send, status: int, body: Any = None, *, head: bool = False, headers: list[tuple[bytes, bytes]] | None = None
 ) -> None:
@@ -84,7 +67,10 @@ class RestApi:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         head = scope["method"] == "HEAD"
         try:
-            body = await _read_body(receive, self.app.config.max_payload)
+            try:
+                body = await read_body(receive, self.app.config.max_payload)
+            except BodyTooLarge as exc:
+                raise RestError(413, "PayloadTooLarge", f"The request body exceeds {exc.limit} bytes.") from exc
             request = _Request(scope, body)
             status, result, headers = await self._route(request)
         except RestError as exc:
