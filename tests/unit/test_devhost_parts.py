@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import azure.functions as func
@@ -131,5 +132,46 @@ def test_rest_calls_to_loopback_run_only_the_policies_that_shape_the_wire() -> N
 
     client = loopback_client("Endpoint=http://127.0.0.1;Port=1;AccessKey=k;Version=1.0;", "chat", retry_total=0)
     policies = [type(getattr(p, "_policy", p)).__name__ for p in client._client._pipeline._impl_policies]
-    wire = ["RequestIdPolicy", "HeadersPolicy", "UserAgentPolicy", "AsyncRetryPolicy", "JwtCredentialPolicy"]
-    assert policies == wire
+    assert policies == ["RequestIdPolicy", "HeadersPolicy", "UserAgentPolicy", "AsyncRetryPolicy", "ReusedTokens"]
+    assert type(client._client._pipeline._impl_policies[-1]._policy._sdk_policy).__name__ == "JwtCredentialPolicy"
+
+
+def test_a_reused_token_is_the_sdks_own_for_the_same_url_and_young_enough(monkeypatch: pytest.MonkeyPatch) -> None:
+    import jwt
+    from azure.core.pipeline import PipelineContext, PipelineRequest
+    from azure.core.rest import HttpRequest
+
+    from devhost import _actions
+
+    key = "c2lvbGVzcy1sb2NhbC1kZXYta2V5LW5vdC1hLXNlY3JldA=="
+    client = _actions.loopback_client(f"Endpoint=http://127.0.0.1;Port=1;AccessKey={key};Version=1.0;", "chat")
+    policy = client._client._pipeline._impl_policies[-1]._policy
+    clock = [1000.0]
+    monkeypatch.setattr(_actions.time, "monotonic", lambda: clock[0])
+    signed: list[str] = []
+    sdk_sign = policy._sdk_policy.on_request
+
+    def sign(request: PipelineRequest[HttpRequest]) -> None:
+        signed.append(request.http_request.url)
+        sdk_sign(request)
+
+    monkeypatch.setattr(policy._sdk_policy, "on_request", sign)
+
+    def token(url: str) -> str:
+        request = PipelineRequest(HttpRequest("POST", url), PipelineContext(None))
+        policy.on_request(request)
+        scheme, value = request.http_request.headers["Authorization"].split(" ", 1)
+        assert scheme == "Bearer"
+        claims = jwt.decode(value, key.encode(), algorithms=["HS256"], audience=url)  # the SDK's token for this URL
+        assert claims["exp"] > time.time() + 45
+        return value
+
+    add = "http://127.0.0.1:1/api/hubs/chat/:addToGroups?api-version=2024-12-01"
+    remove = add.replace("addToGroups", "removeFromGroups")
+    first = token(add)
+    clock[0] += 9.9
+    assert token(add) == first
+    token(remove)  # another URL, its own token
+    clock[0] += 0.2  # 10 s after the first: signed again
+    token(add)
+    assert signed == [add, remove, add]
