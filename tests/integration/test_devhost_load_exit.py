@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.fixtures.devhost_support import run_module
+
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
 HEADER = "import azure.functions as func\napp = func.FunctionApp()\n"
 
 
@@ -33,14 +31,7 @@ HEADER = "import azure.functions as func\napp = func.FunctionApp()\n"
 )
 def test_an_app_that_cannot_load_exits_2_with_one_line(tmp_path: Path, source: str, reason: str) -> None:
     (tmp_path / "function_app.py").write_text(source)
-    run = subprocess.run(
-        [sys.executable, "-m", "devhost", "--app-dir", str(tmp_path), "--port", "0"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-    )
+    run = run_module("devhost", "--app-dir", str(tmp_path), "--port", "0", timeout=60)
     assert run.returncode == 2, run.stdout + run.stderr
     last = run.stdout.strip().splitlines()[-1]
     assert f"The app in {tmp_path} cannot be loaded: " in last

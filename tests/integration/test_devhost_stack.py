@@ -17,6 +17,7 @@ import pytest
 
 from devhost.processes import port_is_free
 from devhost.stack import StackError, check_tools
+from tests.fixtures.devhost_support import run_module
 
 pytestmark = pytest.mark.integration
 
@@ -95,23 +96,7 @@ def test_busy_port_is_a_clear_message() -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        run = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "devhost.stack",
-                "--devhost-port",
-                str(port),
-                "--emulator-port",
-                "0",
-                "--no-azurite",
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            env=dict(os.environ, PYTHONPATH=str(ROOT)),
-        )
+        run = run_module("devhost.stack", "--devhost-port", str(port), "--emulator-port", "0", "--no-azurite")
     assert run.returncode == 1
     assert f"Port {port} (dev host) is already in use" in run.stderr
     assert "--devhost-port" in run.stderr
@@ -122,28 +107,14 @@ def test_devhost_busy_port_is_a_clear_message() -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        run = subprocess.run(
-            [sys.executable, "-m", "devhost", "--app-dir", str(ROOT / "tests/fixtures/apps/raw"), "--port", str(port)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=30,
-            env=dict(os.environ, PYTHONPATH=str(ROOT)),
-        )
+        run = run_module("devhost", "--app-dir", str(ROOT / "tests/fixtures/apps/raw"), "--port", str(port))
     assert run.returncode == 3
     assert f"Cannot listen on 127.0.0.1:{port}" in run.stdout
 
 
 def test_devhost_refuses_a_broken_app_with_the_worker_message(tmp_path: Path) -> None:
     (tmp_path / "function_app.py").write_text("import azure.functions as func\n")
-    run = subprocess.run(
-        [sys.executable, "-m", "devhost", "--app-dir", str(tmp_path), "--port", "0"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-    )
+    run = run_module("devhost", "--app-dir", str(tmp_path), "--port", "0")
     assert run.returncode == 2
     assert "Could not find top level function app instances in function_app.py." in run.stdout
 
@@ -151,14 +122,7 @@ def test_devhost_refuses_a_broken_app_with_the_worker_message(tmp_path: Path) ->
 def test_devhost_with_instances_refuses_a_broken_app_the_same_way(tmp_path: Path) -> None:
     """Behind the front the exit code and the worker's message are the single dev host's."""
     (tmp_path / "function_app.py").write_text("import azure.functions as func\n")
-    run = subprocess.run(
-        [sys.executable, "-m", "devhost", "--app-dir", str(tmp_path), "--port", "0", "--instances", "2"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-    )
+    run = run_module("devhost", "--app-dir", str(tmp_path), "--port", "0", "--instances", "2", timeout=60)
     assert run.returncode == 2, run.stdout + run.stderr
     assert "Could not find top level function app instances in function_app.py." in run.stdout
 
