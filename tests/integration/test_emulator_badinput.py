@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import httpx
 import pytest
 import socketio
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
@@ -25,14 +25,9 @@ from tests.fixtures.emulator_fixtures import (  # noqa: F401  (fixtures)
     service,
     upstream,
 )
+from tests.fixtures.fuzz import FUZZ
 
 pytestmark = pytest.mark.integration
-FUZZ = settings(
-    max_examples=40,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
 
 # Socket.IO-shaped text (type digit, optional namespace, ack id, JSON-ish tail) mixed with arbitrary text.
 sio_like = st.from_regex(r"[0-9](/[a-z~,]{0,4},?)?[0-9]{0,3}[\[\{\"a-z0-9,\]\}:-]{0,12}", fullmatch=True)

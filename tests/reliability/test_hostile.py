@@ -20,21 +20,16 @@ import httpx
 import jwt
 import pytest
 import socketio
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from devhost.pytest_plugin import close_client, connect_client, negotiate
 from devhost.stack import Stack
 from shared.protocol import ConnectionString, signature_header
+from tests.fixtures.fuzz import FUZZ
 
 pytestmark = pytest.mark.integration
 
-FUZZ = settings(
-    max_examples=40,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
 WEBHOOK = "/runtime/webhooks/socketio"
 # Header-safe text: printable, no CR/LF/NUL (those cannot be sent at all; see the event-name test).
 header_text = st.text(
