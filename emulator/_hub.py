@@ -21,6 +21,8 @@ from shared.protocol import group_name, parse_group_name, webhook
 
 from ._auth import TokenError, audience_bases, claims_as_lists, validate_client_token
 from ._config import EmulatorConfig, HubSettings
+from ._frames import install as install_frame_writers
+from ._frames import text_frame
 from ._odata import Subject
 from ._packets import (
     BINARY_REFUSAL,
@@ -47,7 +49,12 @@ _REASONS = {engineio.AsyncServer.reason.CLIENT_DISCONNECT: ""}
 
 class _EngineServer(engineio.AsyncServer):
     """engineio's ``disconnect`` waits until the client drained its queue; a polling client that never polls
-    again (or sent an unknown packet type) would hang that request forever. Close without waiting instead."""
+    again (or sent an unknown packet type) would hang that request forever. Close without waiting instead.
+    ``frame_writers``: per session id, the websocket a fan-out may write a pre-built frame to (emulator/_frames.py)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.frame_writers = install_frame_writers(self)
 
     async def disconnect(self, sid: str | None = None) -> None:
         if sid is None:
@@ -113,6 +120,8 @@ class Hub:
         # Groups a user was added to: in Web PubSub they apply to the user's future connections as well.
         self.user_groups: dict[str, set[str]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Packets of deliver() written as a pre-built frame instead of through engineio's writer (tests read it).
+        self.direct_frames = 0
         # async_handlers=False: "message" only enqueues, so packets keep their order; the per-connection worker
         # does the slow part (one webhook in flight per connection, FIFO; docs/protocol.md#failed-user-events).
         self.eio = _EngineServer(
@@ -468,21 +477,35 @@ class Hub:
                     if close:
                         self.close_connection(conn, "")
             return count
-        # One Engine.IO packet for every target (it caches its encoding): each target costs a queue put for its
-        # writer, not a packet, a coroutine chain and a log call (docs/performance.md).
+        # One Engine.IO packet for every target (it caches its encoding), and one websocket frame of it: a websocket
+        # whose engineio writer has nothing pending gets the frame written directly; every other target gets the
+        # packet on its writer's queue, behind what is already there (emulator/_frames.py, docs/performance.md).
         eio_pkt = eio_packet.Packet(eio_packet.MESSAGE, data=text)
+        frame: bytes | None = None
         sockets = self.eio.sockets
+        writers = self.eio.frame_writers
         now = time.time()
         ping_timeout = self.eio.ping_timeout
+        direct = 0
         for conn in targets:
             if conn.closed:
                 continue
             count += 1
-            sock = sockets.get(conn.connection_id)
+            sid = conn.connection_id
+            sock = sockets.get(sid)
             if sock is None:
                 continue
             if sock.closed or (sock.last_ping and now - sock.last_ping > ping_timeout):
                 await self._send(conn, text)  # engineio's own path drops or closes it
                 continue
+            if sock.upgraded and not sock.upgrading and not sock.closing and sock.queue.empty():
+                writer = writers.get(sid)
+                if writer is not None:
+                    if frame is None:
+                        frame = text_frame(eio_pkt.encode())
+                    if writer.write_frame_nowait(frame):
+                        direct += 1
+                        continue
             sock.queue.put_nowait(eio_pkt)
+        self.direct_frames += direct
         return count

@@ -19,6 +19,7 @@ from shared.protocol.webhook import client_path
 
 from ._app import EmulatorApp
 from ._config import EmulatorConfig
+from ._frames import FrameWritingProtocol, self_check
 
 READY_MARKER = "EMULATOR_READY"
 
@@ -60,6 +61,7 @@ class _Server(uvicorn.Server):
 
 
 def _server(app: EmulatorApp, log_level: str) -> uvicorn.Server:
+    """Called inside the event loop (the frame writer's self-check builds a protocol instance)."""
     config = uvicorn.Config(
         app,
         log_level=log_level,
@@ -78,7 +80,11 @@ def _server(app: EmulatorApp, log_level: str) -> uvicorn.Server:
         # Nothing here reads the client address or scheme that X-Forwarded-* would rewrite; without the middleware
         # every request and websocket skips one ASGI layer.
         proxy_headers=False,
+        # uvicorn's websockets-sansio protocol that also lets a fan-out write one pre-built frame to every idle
+        # connection (emulator/_frames.py, docs/performance.md).
+        ws=FrameWritingProtocol,
     )
+    self_check(config)  # off, with a warning, if uvicorn's internals are not as expected
     return _Server(config, app)
 
 
