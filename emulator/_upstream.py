@@ -4,6 +4,7 @@ timeouts."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 import os
@@ -89,6 +90,7 @@ def _event_time() -> str:
     return f"{_second[1]}.{int((now - second) * 1_000_000):06d}Z"
 
 
+@functools.lru_cache(maxsize=256)  # a hub posts to a few URLs; this runs once per webhook for the inspector
 def _redact(url: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
@@ -157,7 +159,11 @@ class Upstream:
         OPTIONS, then GET if OPTIONS is 404/405; needs a
         2xx and ``WebHook-Allowed-Origin`` of ``*`` or our origin. A success is reused for ``validation_ttl``;
         a failure backs off from 1 s, doubling up to 60 s. Returns an error sentence or None."""
-        state = self._validations.setdefault(url, _Validation())
+        state = self._validations.get(url)
+        if state is None:
+            state = self._validations[url] = _Validation()
+        elif time.monotonic() < state.ok_until:  # the common case: validated, no lock to take
+            return None
         async with state.lock:
             now = time.monotonic()
             if now < state.ok_until:
