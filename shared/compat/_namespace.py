@@ -14,7 +14,7 @@ class SyncSession:
     """``with sio.session(sid) as session:``: read the session, save it when the block ends (as python-socketio,
     also when the block raised)."""
 
-    def __init__(self, server: Any, sid: str, namespace: str) -> None:
+    def __init__(self, server: _state.StateOwner, sid: str, namespace: str) -> None:
         self.server, self.sid, self.namespace = server, sid, namespace
         self.session: dict[str, Any] | None = None
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Callable
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from .._actions import ActionList
 from .._blueprint import SocketIOBlueprint
@@ -16,11 +16,6 @@ from . import _state
 from ._context import Invocation, activate
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class _Host(Protocol):
-    hub: str
-    state: bool
 
 
 class Timer(NamedTuple):
@@ -86,7 +81,7 @@ class Periodic(Every):
         )
 
 
-def timer_runner(server: _Host, handler: Callable[..., Any]) -> Callable[[ActionList], Any]:
+def timer_runner(server: _state.StateOwner, handler: Callable[..., Any]) -> Callable[[ActionList], Any]:
     """What the timer function (``sio.schedule``/``every``) runs: ``handler()`` with the invocation current, so
     ``sio.emit`` & co. add to ``actions``; room changes of sids are recorded once it returns."""
     run: Callable[[ActionList], Any]

@@ -16,12 +16,14 @@ from .._socket import Socket
 from ._context import Invocation, peek
 
 
-class _Server(Protocol):
+class StateOwner(Protocol):
+    """What the state functions read of a server: its hub, and whether it has the Table-backed store."""
+
     hub: str
     state: bool
 
 
-def _require(server: _Server, what: str) -> None:
+def _require(server: StateOwner, what: str) -> None:
     if not server.state:
         raise UnsupportedError(
             f"{what} needs the Table-backed state store, which this server was created without (state=False). "
@@ -29,7 +31,7 @@ def _require(server: _Server, what: str) -> None:
         )
 
 
-def get_session(server: _Server, sid: str, namespace: str) -> dict[str, Any]:
+def get_session(server: StateOwner, sid: str, namespace: str) -> dict[str, Any]:
     _require(server, "get_session()")
     invocation = peek()
     socket = invocation.owns(sid, namespace) if invocation else None
@@ -40,7 +42,7 @@ def get_session(server: _Server, sid: str, namespace: str) -> dict[str, Any]:
     return sessions.get(server.hub, namespace, sid)
 
 
-def save_session(server: _Server, sid: str, session: dict[str, Any], namespace: str) -> None:
+def save_session(server: StateOwner, sid: str, session: dict[str, Any], namespace: str) -> None:
     _require(server, "save_session()")
     invocation = peek()
     socket = invocation.owns(sid, namespace) if invocation else None
@@ -52,7 +54,7 @@ def save_session(server: _Server, sid: str, session: dict[str, Any], namespace: 
     sessions.save(server.hub, namespace, sid, session)
 
 
-def rooms(server: _Server, sid: str, namespace: str) -> list[str]:
+def rooms(server: StateOwner, sid: str, namespace: str) -> list[str]:
     """python-socketio's ``rooms(sid)``: the sid's own room first, then the rooms it joined."""
     _require(server, "rooms()")
     from .. import presence
@@ -64,13 +66,13 @@ def rooms(server: _Server, sid: str, namespace: str) -> list[str]:
     return [sid, *(room for room in joined if room != sid)]
 
 
-def changed(server: _Server, invocation: Invocation, change: str, socket: Socket, room: str) -> None:
+def changed(server: StateOwner, invocation: Invocation, change: str, socket: Socket, room: str) -> None:
     """Remember a join/leave of a socket other than the triggering one (recorded by ``flush``)."""
     if server.state and invocation.owns(socket.sid, socket.namespace) is None:
         invocation.foreign.append((change, socket.namespace, socket.sid, room))
 
 
-def flush(server: _Server, invocation: Invocation) -> None:
+def flush(server: StateOwner, invocation: Invocation) -> None:
     """Record the foreign room changes; runs after the handler returned, before the actions are written."""
     if not invocation.foreign:
         return
@@ -81,7 +83,7 @@ def flush(server: _Server, invocation: Invocation) -> None:
     invocation.foreign.clear()
 
 
-def members(server: _Server, room: str, namespace: str) -> list[str]:
+def members(server: StateOwner, room: str, namespace: str) -> list[str]:
     """Who is in ``room`` now, counting this invocation's pending changes (for ``close_room``)."""
     _require(server, "close_room()")
     from .. import presence
