@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from shared import Emitter, SiolessError, Socket, UnsupportedError
+from tests.fixtures.outputs import RecordingOut
 
 
 def socket(ns: str = "/", sid: str = "s1", **kwargs: Any) -> Socket:
@@ -89,14 +90,7 @@ def test_room_wide_and_namespace_wide_disconnect() -> None:
 
 
 def test_emitter_excludes_nobody_and_flushes_once() -> None:
-    class Out:
-        def __init__(self) -> None:
-            self.values: list[Any] = []
-
-        def set(self, value: Any) -> None:
-            self.values.append(value)
-
-    out = Out()
+    out = RecordingOut()
     with Emitter("/", hub="chat", out=out) as emitter:
         emitter.to("r").emit("e", 1)
     assert out.values == [
@@ -112,13 +106,7 @@ def test_emitter_excludes_nobody_and_flushes_once() -> None:
 
 
 def test_emitter_context_manager_does_not_flush_on_error() -> None:
-    class Out:
-        values: list[Any] = []
-
-        def set(self, value: Any) -> None:
-            self.values.append(value)
-
-    out = Out()
+    out = RecordingOut()
     with pytest.raises(RuntimeError), Emitter(out=out) as emitter:
         emitter.emit("a")
         raise RuntimeError("boom")
