@@ -32,12 +32,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._harness import cpu_seconds  # noqa: E402
 from devhost.stack import Stack  # noqa: E402
 from tests.reliability.conftest import NO_RATE_LIMITS  # noqa: E402
 from tests.reliability.faults import azurite_restart, devhost_crash, emulator_restart  # noqa: E402
 from tests.reliability.forgery import forgery_matrix  # noqa: E402
 from tests.reliability.harness import (  # noqa: E402
-    cpu_seconds,
     devhost_pid,
     memory,
     node_available,

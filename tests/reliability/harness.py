@@ -42,13 +42,6 @@ def memory(pid: int) -> Memory:
     return Memory(rss_mib=fields["VmRSS"], peak_mib=fields["VmHWM"])
 
 
-def cpu_seconds(pid: int) -> float:
-    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    import os
-
-    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def devhost_pid(stack: Stack) -> int:
     return next(p.pid for p in stack.processes if p.name == "devhost" and p.process.poll() is None)
 
