@@ -14,8 +14,8 @@ import hashlib
 import json
 import re
 
-NAME_PATTERN = re.compile(r"^[a-zA-Z][a-zA-Z0-9_\-]{0,127}$")
-_CLEAN = re.compile(r"^[A-Za-z0-9]+$")
+NAME_PATTERN = re.compile(r"^[a-zA-Z][a-zA-Z0-9_\-]{0,127}\Z")  # \Z: "$" would let a trailing newline through
+_CLEAN = re.compile(r"^[A-Za-z0-9]+\Z")
 _INVALID_RUN = re.compile(r"[^A-Za-z0-9]+")
 _HASH_CHARS = 12
 _MAX = 128

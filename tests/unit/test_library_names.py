@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared import function_name
+from shared._names import NAME_PATTERN
 
 VALID = re.compile(r"^[a-zA-Z][a-zA-Z0-9_\-]{0,127}$")
 
@@ -30,6 +31,14 @@ def test_lossy_names_get_a_hash_suffix() -> None:
 def test_unicode_digits_and_long_names_are_valid() -> None:
     for args in [("chat", "/", "日本語"), ("1hub", "/", "x"), ("chat", "/", "e" * 300), ("h", "/" + "n" * 200, "e")]:
         assert VALID.match(function_name(*args)), args
+
+
+def test_a_line_break_is_never_kept_verbatim() -> None:
+    # "$" matches before a trailing newline: "join\n" once passed as a clean segment (found by test_always_valid).
+    for args in [("chat", "/", "join\n"), ("chat", "/0\n", "0")]:
+        name = function_name(*args)
+        assert "\n" not in name and re.fullmatch(r"[a-zA-Z][a-zA-Z0-9_\-]{0,127}", name), (args, name)
+    assert not NAME_PATTERN.match("chat__timer__tick\n")
 
 
 def test_namespace_position_is_unambiguous() -> None:
