@@ -404,6 +404,9 @@ def main(argv: list[str] | None = None) -> int:
         watch=not args.no_watch,
     )
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # A shell that starts `make run &` in the background hands it SIGINT ignored; Ctrl-C or `kill -INT` on the
+    # process group would then stop the children but not this loop, which reported them as crashed (exit 1).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     printed: dict[str, int] = {}
 
     def flush() -> None:

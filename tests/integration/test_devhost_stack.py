@@ -190,3 +190,38 @@ def test_stack_starts_at_once_on_a_port_in_time_wait() -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_sigint_to_the_group_stops_a_stack_started_in_the_background() -> None:
+    """`make run &` from a script: the shell hands the stack SIGINT ignored. Ctrl-C (SIGINT to the whole process
+    group) must still stop it as a stop (exit 0), not as children that crashed (exit 1)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devhost.stack", "--devhost-port", "0", "--emulator-port", "0", "--no-azurite"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:
+            lines.append(line.rstrip())
+            if line.startswith("Press Ctrl-C") or "devhost.stack:" in line:
+                break
+        text = "\n".join(lines)
+        assert "sioless local stack is up." in lines, text
+        pids = [int(pid) for pid in re.findall(r"\b(?:emulator|devhost) (\d+)", text.split("PIDs:")[1])]
+        assert len(pids) == 2, text
+        os.killpg(process.pid, signal.SIGINT)
+        rest, _ = process.communicate(timeout=20)
+        assert process.returncode == 0, rest
+        assert "Stopping the stack..." in rest
+        assert not [pid for pid in pids if _alive(pid)]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
